@@ -1,0 +1,1 @@
+//! athanor-api (being written).

@@ -1,0 +1,1 @@
+//! athanor-store (being written).

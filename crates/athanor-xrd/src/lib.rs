@@ -1,0 +1,2 @@
+//! Athanor's characterization engine: crystal structures, CIF reading, powder-diffraction
+//! simulation and pattern files. Pure: bytes in, values out; no async, no network, no global state.

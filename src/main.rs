@@ -1,0 +1,2 @@
+//! The `athanor` command: parses arguments and hands off to the library crates.
+fn main() {}
