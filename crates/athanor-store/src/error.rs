@@ -42,6 +42,11 @@ impl StoreError {
         }
     }
 
+    /// True for failures that a retry may cure (no pooled connection was free in time).
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+
     /// True when the database refused a row because a unique key already exists.
     pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
         matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
