@@ -20,7 +20,7 @@ pub enum ConfigError {
     Key { key: String, message: String },
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
@@ -98,17 +98,6 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Text,
             level: "info".into(),
-        }
-    }
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            auth: AuthConfig::default(),
-            log: LogConfig::default(),
         }
     }
 }

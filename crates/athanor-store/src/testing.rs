@@ -106,6 +106,13 @@ impl TestDb {
         })
     }
 
+    /// Closes the store and opens the same database again, as a restarted daemon would.
+    pub async fn reopen(self) -> Result<Self> {
+        self.store.close().await;
+        let store = Store::connect(&self.options).await?;
+        Ok(Self { store, ..self })
+    }
+
     /// Closes the store and drops a PostgreSQL test database.
     pub async fn cleanup(self) {
         self.store.close().await;
