@@ -1,5 +1,6 @@
 //! Command-line interface: one subcommand per job, each in its own module.
 
+pub mod bench;
 pub mod daemon;
 pub mod migrate;
 pub mod serve;
@@ -28,6 +29,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// Benchmarks: store throughput, HTTP latency under load.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Powder diffraction: simulate patterns, convert pattern files, browse the reference library.
     #[command(subcommand)]
     Xrd(xrd::XrdCommand),
@@ -39,6 +43,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Token(cmd) => token::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Xrd(cmd) => xrd::run(cmd),
     }
 }
