@@ -112,6 +112,8 @@ pub async fn stream(
             }
             tokio::select! {
                 _ = shutdown.cancelled() => return,
+                // The client went away: stop waiting for events nobody will read.
+                _ = tx.closed() => return,
                 received = live.recv() => match received {
                     Ok(e) if e.seq > last && (campaign.is_none() || e.campaign_id == campaign) => pending.push(e),
                     Ok(_) => {}
