@@ -10,7 +10,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, parse_cursor, CampaignRow};
@@ -47,8 +47,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "name": campaign.spec.name, "state": campaign.state }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query("INSERT INTO campaigns (id, name, spec, state, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6)")
                 .bind(campaign.id.0)
                 .bind(&campaign.spec.name)
@@ -58,11 +57,8 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(campaign)
     }
 

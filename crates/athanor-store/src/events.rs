@@ -35,6 +35,25 @@ macro_rules! insert_event {
 }
 pub(crate) use insert_event;
 
+/// Runs `$body` in one write transaction on whichever backend the store has; the body makes its
+/// changes through `$tx` and evaluates to the [`NewEvent`] that records them, which is inserted
+/// in the same transaction. After the commit the stored event goes to live subscribers; the macro
+/// evaluates to it.
+macro_rules! write_with_event {
+    ($store:expr, $now:expr, |$tx:ident, $lock:ident| $body:block) => {{
+        let stored = $crate::backend::dispatch!($store, write, |pool, $lock| {
+            let mut $tx = pool.begin().await?;
+            let event: athanor_core::NewEvent = $body;
+            let stored = $crate::events::insert_event!($tx, event, $now);
+            $tx.commit().await?;
+            stored
+        });
+        $store.publish(vec![stored.clone()]);
+        stored
+    }};
+}
+pub(crate) use write_with_event;
+
 pub(crate) fn stored(e: NewEvent, seq: i64, at: DateTime<Utc>) -> Event {
     Event {
         seq,
@@ -87,14 +106,7 @@ impl Store {
     /// Appends an event that records no state change (an operator note, an alarm).
     pub async fn append_event(&self, event: NewEvent) -> Result<Event> {
         let now = Utc::now();
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
-        });
-        self.publish(vec![stored.clone()]);
-        Ok(stored)
+        Ok(write_with_event!(self, now, |_tx, _lock| { event }))
     }
 }
 

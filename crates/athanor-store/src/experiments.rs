@@ -13,7 +13,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, parse_cursor, parse_name, ExperimentRow, StepRow};
@@ -51,8 +51,7 @@ impl Store {
     ) -> Result<Experiment> {
         let now = Utc::now();
         let id = ExperimentId::new();
-        let stored = dispatch!(self, write, |pool, lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, lock| {
             let sql = format!("SELECT spec, state FROM campaigns WHERE id = $1{lock}");
             let (spec, state): (Json<NewCampaign>, String) = sqlx::query_as(&sql)
                 .bind(campaign_id.0)
@@ -104,19 +103,15 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let event = NewEvent {
+            NewEvent {
                 campaign_id: Some(campaign_id),
                 entity: EntityKind::Experiment,
                 entity_id: id.to_string(),
                 kind: "experiment.proposed".into(),
                 actor: actor.to_owned(),
                 payload: json!({ "parameters": new.parameters, "rationale": new.rationale, "hypothesis_id": new.hypothesis_id }),
-            };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            }
         });
-        self.publish(vec![stored]);
         self.get_experiment(id).await
     }
 
@@ -185,8 +180,7 @@ impl Store {
     ) -> Result<Step> {
         let now = Utc::now();
         let id = StepId::new();
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             let campaign: Uuid =
                 sqlx::query_scalar("SELECT campaign_id FROM experiments WHERE id = $1")
                     .bind(experiment_id.0)
@@ -214,19 +208,15 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let event = NewEvent {
+            NewEvent {
                 campaign_id: Some(campaign.into()),
                 entity: EntityKind::Step,
                 entity_id: id.to_string(),
                 kind: "step.pending".into(),
                 actor: actor.to_owned(),
                 payload: json!({ "experiment_id": experiment_id, "seq": seq, "kind": kind, "instrument_id": instrument_id }),
-            };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            }
         });
-        self.publish(vec![stored]);
         self.get_step(id).await
     }
 

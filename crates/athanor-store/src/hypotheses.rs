@@ -11,7 +11,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, origin_name, parse_cursor, HypothesisRow};
@@ -62,8 +62,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "statement": h.statement, "prior": h.prior, "origin": h.origin }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query(
                 "INSERT INTO hypotheses (id, campaign_id, statement, claim, prior, belief, state, origin, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -80,11 +79,8 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(h)
     }
 
@@ -135,8 +131,7 @@ impl Store {
             );
         }
         let now = Utc::now();
-        let stored = dispatch!(self, write, |pool, lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, lock| {
             let sql = format!("SELECT campaign_id, belief FROM hypotheses WHERE id = $1{lock}");
             let (campaign, before): (uuid::Uuid, f64) = sqlx::query_as(&sql)
                 .bind(id.0)
@@ -149,19 +144,15 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            let event = NewEvent {
+            NewEvent {
                 campaign_id: Some(campaign.into()),
                 entity: EntityKind::Hypothesis,
                 entity_id: id.to_string(),
                 kind: "hypothesis.belief_updated".into(),
                 actor: actor.to_owned(),
                 payload: json!({ "from": before, "to": belief, "evidence": evidence }),
-            };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            }
         });
-        self.publish(vec![stored]);
         self.get_hypothesis(id).await
     }
 

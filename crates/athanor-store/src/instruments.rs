@@ -11,7 +11,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, CommandRow, InstrumentRow};
@@ -60,8 +60,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "name": inst.name, "class": inst.class }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             let inserted = sqlx::query(
                 "INSERT INTO instruments (id, name, class, transport, limits, state, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -85,11 +84,8 @@ impl Store {
                 }
                 other => other?,
             };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(inst)
     }
 
@@ -156,8 +152,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "instrument_id": instrument_id, "action": action, "parameters": parameters, "step_id": step_id }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query(
                 "INSERT INTO commands (id, step_id, instrument_id, action, parameters, deadline, state, result, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, $8, $9)",
@@ -173,11 +168,8 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         self.get_command(id).await
     }
 

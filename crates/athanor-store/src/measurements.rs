@@ -11,7 +11,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, parse_cursor, AnalysisRow, MeasurementRow};
@@ -79,8 +79,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "kind": m.kind, "experiment_id": m.experiment_id, "sample_id": m.sample_id, "instrument_id": m.instrument_id }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query(
                 "INSERT INTO measurements (id, experiment_id, sample_id, instrument_id, kind, metadata, data, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -95,11 +94,8 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(m)
     }
 
@@ -165,8 +161,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "kind": a.kind, "measurement_id": a.measurement_id, "confidence": a.confidence }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query(
                 "INSERT INTO analyses (id, measurement_id, experiment_id, kind, result, confidence, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -180,11 +175,8 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await?;
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(a)
     }
 

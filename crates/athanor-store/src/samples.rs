@@ -9,7 +9,7 @@ use athanor_core::{
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
 use crate::query::{bind_all, Bind, Select};
 use crate::rows::{convert_all, parse_cursor, SampleRow};
@@ -63,8 +63,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "label": s.label, "location": s.location, "experiment_id": s.experiment_id }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             sqlx::query(
                 "INSERT INTO samples (id, label, campaign_id, experiment_id, location, notes, state, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -88,11 +87,8 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
             }
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(s)
     }
 
@@ -147,8 +143,7 @@ impl Store {
             );
         }
         let now = Utc::now();
-        let stored = dispatch!(self, write, |pool, lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, lock| {
             let sql = format!("SELECT campaign_id, location FROM samples WHERE id = $1{lock}");
             let (campaign, from): (Option<uuid::Uuid>, Option<String>) = sqlx::query_as(&sql)
                 .bind(id.0)
@@ -161,19 +156,15 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
-            let event = NewEvent {
+            NewEvent {
                 campaign_id: campaign.map(Into::into),
                 entity: EntityKind::Sample,
                 entity_id: id.to_string(),
                 kind: "sample.moved".into(),
                 actor: actor.to_owned(),
                 payload: json!({ "from": from, "to": location }),
-            };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            }
         });
-        self.publish(vec![stored]);
         self.get_sample(id).await
     }
 }

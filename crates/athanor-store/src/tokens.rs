@@ -15,7 +15,7 @@ use athanor_core::{EntityKind, NewEvent, Role, TokenId, ValidationError};
 
 use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::rows::parse_name;
 use crate::Store;
 
@@ -96,8 +96,7 @@ impl Store {
             actor: actor.to_owned(),
             payload: json!({ "name": name, "role": role }),
         };
-        let stored = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
+        write_with_event!(self, now, |tx, _lock| {
             let inserted = sqlx::query("INSERT INTO tokens (id, name, role, secret_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)")
                 .bind(id.0)
                 .bind(name)
@@ -114,11 +113,8 @@ impl Store {
                 }
                 other => other?,
             };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            e
+            event
         });
-        self.publish(vec![stored]);
         Ok(IssuedToken {
             record: TokenRecord {
                 id,
@@ -162,12 +158,13 @@ impl Store {
     /// Revokes a token; revoking twice is a conflict.
     pub async fn revoke_token(&self, id: TokenId, actor: &str) -> Result<TokenRecord> {
         let now = Utc::now();
-        let (rec, stored) = dispatch!(self, write, |pool, _lock| {
-            let mut tx = pool.begin().await?;
-            let row: Option<TokenRow> = sqlx::query_as("SELECT id, name, role, secret_hash, created_at, revoked_at FROM tokens WHERE id = $1")
-                .bind(id.0)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let revoked;
+        write_with_event!(self, now, |tx, _lock| {
+            let row: Option<TokenRow> =
+                sqlx::query_as("SELECT id, name, role, secret_hash, created_at, revoked_at FROM tokens WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             let (mut rec, _) =
                 record(row.ok_or_else(|| StoreError::not_found(EntityKind::Token, id))?)?;
             if rec.revoked_at.is_some() {
@@ -182,20 +179,18 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             rec.revoked_at = Some(now);
-            let event = NewEvent {
+            let payload = json!({ "name": rec.name });
+            revoked = rec;
+            NewEvent {
                 campaign_id: None,
                 entity: EntityKind::Token,
                 entity_id: id.to_string(),
                 kind: "token.revoked".into(),
                 actor: actor.to_owned(),
-                payload: json!({ "name": rec.name }),
-            };
-            let e = insert_event!(tx, event, now);
-            tx.commit().await?;
-            (rec, e)
+                payload,
+            }
         });
-        self.publish(vec![stored]);
-        Ok(rec)
+        Ok(revoked)
     }
 }
 

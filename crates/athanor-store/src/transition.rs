@@ -6,9 +6,8 @@ use uuid::Uuid;
 
 use athanor_core::{CampaignId, EntityKind, NewEvent, StateMachine};
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
-use crate::events::insert_event;
+use crate::events::write_with_event;
 use crate::rows::parse_name;
 use crate::Store;
 
@@ -80,8 +79,8 @@ impl Store {
                 table.name
             ),
         };
-        let (result, event) = dispatch!(self, write, |pool, lock| {
-            let mut tx = pool.begin().await?;
+        let reached;
+        write_with_event!(self, now, |tx, lock| {
             let select_sql = select(lock);
             let q = sqlx::query_as::<_, (String, Option<Uuid>)>(&select_sql);
             let row = match &key {
@@ -114,19 +113,16 @@ impl Store {
                 };
                 obj.insert("note".into(), value);
             }
-            let event = NewEvent {
+            reached = to;
+            NewEvent {
                 campaign_id: campaign.map(CampaignId::from),
                 entity: table.entity,
                 entity_id: key.to_string(),
                 kind: format!("{}.{}", table.entity, to),
                 actor: actor.to_owned(),
                 payload,
-            };
-            let stored = insert_event!(tx, event, now);
-            tx.commit().await?;
-            (to, stored)
+            }
         });
-        self.publish(vec![event]);
-        Ok(result)
+        Ok(reached)
     }
 }
