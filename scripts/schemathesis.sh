@@ -219,6 +219,11 @@ if [[ -n ${SCHEMATHESIS_SEED:-} ]]; then
 fi
 schema=$base/api/v1/openapi.json
 
+# Run from the work directory, with hypothesis's example store there too, so that nothing is
+# left in the checkout (schemathesis and hypothesis keep state under the current directory).
+cd "$work"
+export HYPOTHESIS_STORAGE_DIRECTORY=$work/hypothesis
+
 status=0
 echo
 echo "=== schemathesis: every operation but the token list ==="
