@@ -1,8 +1,16 @@
 //! Athanor's characterization engine: crystal structures, CIF reading, powder-diffraction
 //! simulation and pattern files. Pure: bytes in, values out; no async, no network, no global state.
 
+pub mod cif;
+pub mod element;
+mod element_table;
 pub mod lattice;
 pub mod reflection;
+pub mod structure;
+pub mod symmetry;
 
+pub use cif::CifError;
+pub use element::Element;
 pub use lattice::{Lattice, LatticeError};
 pub use reflection::Reflection;
+pub use structure::{Site, SpaceGroup, Structure};
