@@ -4,7 +4,9 @@
 pub mod cif;
 pub mod element;
 mod element_table;
+pub mod formats;
 pub mod lattice;
+pub mod pattern;
 pub mod reflection;
 pub mod structure;
 pub mod symmetry;
@@ -12,5 +14,6 @@ pub mod symmetry;
 pub use cif::CifError;
 pub use element::Element;
 pub use lattice::{Lattice, LatticeError};
+pub use pattern::{Pattern, PatternError, PatternMeta};
 pub use reflection::Reflection;
 pub use structure::{Site, SpaceGroup, Structure};

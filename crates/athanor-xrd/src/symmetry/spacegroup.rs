@@ -1,0 +1,292 @@
+//! Space groups by name: the full list of operations for a Hall symbol, a Hermann–Mauguin symbol
+//! (with `:1`/`:2` origin-choice and `:H`/`:R` axis suffixes) or an International Tables number,
+//! from the 530-setting Hall database of the `moyo` crate.
+
+use moyo::data::{hall_symbol_entry, HallSymbol, Setting};
+
+use super::{SymOp, SymmetryError};
+
+/// Hall numbers run from 1 to 530.
+const HALL_NUMBERS: std::ops::RangeInclusive<i32> = 1..=530;
+
+/// A space-group setting from the Hall database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceGroupInfo {
+    /// Index of the setting in the Hall database (1–530).
+    pub hall_number: i32,
+    /// International Tables number (1–230).
+    pub number: u16,
+    /// Short Hermann–Mauguin symbol, with the setting suffix where the group has origin choices
+    /// or rhombohedral axes (e.g. "F d -3 m:2", "R -3 m:H").
+    pub symbol: String,
+    /// The Hall symbol.
+    pub hall_symbol: String,
+}
+
+/// Which kind of name a space group was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpaceGroupSource {
+    Hall,
+    HermannMauguin,
+    Number,
+}
+
+/// The setting of a Hall number.
+pub fn info(hall_number: i32) -> Option<SpaceGroupInfo> {
+    let entry = hall_symbol_entry(hall_number)?;
+    let symbol = match entry.setting {
+        "1" | "2" | "H" | "R" => format!("{}:{}", entry.hm_short, entry.setting),
+        _ => entry.hm_short.to_string(),
+    };
+    Some(SpaceGroupInfo {
+        hall_number,
+        number: u16::try_from(entry.number).ok()?,
+        symbol: symbol.replace('_', ""),
+        hall_symbol: entry.hall_symbol.to_string(),
+    })
+}
+
+/// Every operation (centring translations included) of the setting with this Hall number.
+pub fn operations(hall_number: i32) -> Option<Vec<SymOp>> {
+    let entry = hall_symbol_entry(hall_number)?;
+    operations_of_hall_symbol(entry.hall_symbol)
+}
+
+/// Every operation of a Hall symbol as moyo parses it.
+fn operations_of_hall_symbol(symbol: &str) -> Option<Vec<SymOp>> {
+    let hall = HallSymbol::new(symbol)?;
+    let coset = hall.traverse();
+    let mut ops = Vec::with_capacity(coset.len() * (1 + hall.centering_translations.len()));
+    for op in &coset {
+        let rotation = op.rotation_as_array();
+        let translation = op.translation_as_array();
+        ops.push(SymOp {
+            rotation,
+            translation,
+        });
+    }
+    for centring in &hall.centering_translations {
+        for op in &coset {
+            let t = op.translation_as_array();
+            ops.push(SymOp {
+                rotation: op.rotation_as_array(),
+                translation: [
+                    (t[0] + centring[0]).rem_euclid(1.0),
+                    (t[1] + centring[1]).rem_euclid(1.0),
+                    (t[2] + centring[2]).rem_euclid(1.0),
+                ],
+            });
+        }
+    }
+    Some(ops)
+}
+
+/// Hall symbols as written in CIFs use `"` and `'` for the double and single prime; moyo writes
+/// `=` and `^`. Whitespace is collapsed.
+fn normalize_hall(symbol: &str) -> String {
+    symbol
+        .replace('"', "=")
+        .replace('\'', "^")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The setting and operations named by a Hall symbol (`-P 2ac 2n`, `-R 3 2"`, `F 4d 2 3 -1d`).
+pub fn from_hall(symbol: &str) -> Result<(Option<SpaceGroupInfo>, Vec<SymOp>), SymmetryError> {
+    let wanted = normalize_hall(symbol);
+    let ops = operations_of_hall_symbol(&wanted)
+        .ok_or_else(|| SymmetryError::UnknownHall(symbol.to_string()))?;
+    let known = HALL_NUMBERS.clone().find(|&n| {
+        hall_symbol_entry(n)
+            .is_some_and(|e| normalize_hall(e.hall_symbol).eq_ignore_ascii_case(&wanted))
+    });
+    Ok((known.and_then(info), ops))
+}
+
+/// Letters, digits, `/` and `-` of a Hermann–Mauguin symbol, without spaces or underscores.
+fn compact(symbol: &str) -> String {
+    symbol
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect()
+}
+
+/// Ways a Hall-database entry may be written: full and short symbol, the short form of a
+/// monoclinic full symbol ("P 1 21/n 1" → "P21/n"), and the pre-1983 cubic form without the
+/// bar ("F d 3 m").
+fn spellings(hm_short: &str, hm_full: &str, number: i32) -> Vec<String> {
+    let mut out = vec![compact(hm_full), compact(hm_short)];
+    if (3..=15).contains(&number) {
+        let parts: Vec<&str> = hm_full.split_whitespace().collect();
+        if parts.len() == 4 {
+            let unique: Vec<&str> = parts[1..].iter().copied().filter(|p| *p != "1").collect();
+            if unique.len() == 1 {
+                out.push(compact(&format!("{}{}", parts[0], unique[0])));
+            }
+        }
+    }
+    if number >= 195 {
+        out.push(compact(hm_short).replace('-', ""));
+    }
+    out
+}
+
+/// Hall numbers whose Hermann–Mauguin symbol matches (suffix such as ":2", ":H" or
+/// origin-choice letters "S"/"Z" honoured), in database order.
+pub fn hall_numbers_for_hm(symbol: &str) -> Result<Vec<i32>, SymmetryError> {
+    let (body, suffix) = match symbol.rsplit_once(':') {
+        Some((b, s)) => (b, Some(s.trim())),
+        None => (symbol, None),
+    };
+    let wanted = compact(body);
+    if wanted.is_empty() {
+        return Err(SymmetryError::UnknownHermannMauguin(symbol.to_string()));
+    }
+    let suffix = suffix.map(|s| match s.to_ascii_uppercase().as_str() {
+        "S" => "1".to_string(),
+        "Z" => "2".to_string(),
+        other => other.to_string(),
+    });
+    let mut matches = Vec::new();
+    for n in HALL_NUMBERS {
+        let Some(entry) = hall_symbol_entry(n) else {
+            continue;
+        };
+        let names = spellings(entry.hm_short, entry.hm_full, entry.number);
+        if !names.contains(&wanted) {
+            continue;
+        }
+        if let Some(s) = &suffix {
+            if !entry.setting.eq_ignore_ascii_case(s) {
+                continue;
+            }
+        }
+        matches.push(n);
+    }
+    // A symbol written without its setting letters may match several settings of one group
+    // (e.g. "P 21/c" for every monoclinic cell choice); keep those of the first group only.
+    if let Some(first) = matches.first().and_then(|&n| hall_symbol_entry(n)) {
+        matches.retain(|&n| hall_symbol_entry(n).is_some_and(|e| e.number == first.number));
+    }
+    if matches.is_empty() {
+        Err(SymmetryError::UnknownHermannMauguin(symbol.to_string()))
+    } else {
+        Ok(matches)
+    }
+}
+
+/// Settings of a group given by number: the standard one first (origin choice 2, hexagonal axes),
+/// then its alternative origin or axes, if any.
+pub fn hall_numbers_for_number(number: i64) -> Result<Vec<i32>, SymmetryError> {
+    let n = i32::try_from(number)
+        .ok()
+        .filter(|n| (1..=230).contains(n))
+        .ok_or(SymmetryError::BadNumber(number))?;
+    let standard = Setting::Standard
+        .hall_number(n)
+        .ok_or(SymmetryError::BadNumber(number))?;
+    let mut out = vec![standard];
+    if let Some(entry) = hall_symbol_entry(standard) {
+        if matches!(entry.setting, "1" | "2" | "H" | "R") {
+            for other in HALL_NUMBERS {
+                if other != standard
+                    && hall_symbol_entry(other).is_some_and(|e| {
+                        e.number == n && matches!(e.setting, "1" | "2" | "H" | "R")
+                    })
+                {
+                    out.push(other);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The setting letter (`"1"`, `"2"`, `"H"`, `"R"`, or a monoclinic/orthorhombic code).
+pub fn setting_of(hall_number: i32) -> Option<&'static str> {
+    hall_symbol_entry(hall_number).map(|e| e.setting)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn has_inversion_at_origin(ops: &[SymOp]) -> bool {
+        ops.iter().any(|op| {
+            op.rotation == [[-1, 0, 0], [0, -1, 0], [0, 0, -1]]
+                && op.translation.iter().all(|t| t.abs() < 1e-12)
+        })
+    }
+
+    #[test]
+    fn group_orders_match_international_tables() {
+        // Order of the full group in the conventional cell: point-group order × centring.
+        let cases = [
+            ("P m -3 m", 48),
+            ("F m -3 m", 192),
+            ("F d -3 m:1", 192),
+            ("R -3 m:H", 36),
+            ("R -3 m:R", 12),
+            ("P 63 m c", 12),
+            ("P n m a", 8),
+            ("C 1 2/c 1", 8),
+            ("I 41/a m d:2", 32),
+        ];
+        for (symbol, order) in cases {
+            let numbers = hall_numbers_for_hm(symbol).unwrap();
+            let ops = operations(numbers[0]).unwrap();
+            assert_eq!(ops.len(), order, "{symbol}");
+        }
+    }
+
+    #[test]
+    fn origin_choices_differ_by_the_inversion_centre() {
+        let o1 = operations(hall_numbers_for_hm("F d -3 m:1").unwrap()[0]).unwrap();
+        let o2 = operations(hall_numbers_for_hm("F d -3 m:2").unwrap()[0]).unwrap();
+        assert!(!has_inversion_at_origin(&o1));
+        assert!(has_inversion_at_origin(&o2));
+        // Without a suffix both origin choices are candidates.
+        assert_eq!(hall_numbers_for_hm("F d -3 m").unwrap().len(), 2);
+        assert_eq!(hall_numbers_for_hm("Fd3m").unwrap().len(), 2);
+    }
+
+    #[test]
+    fn symbols_are_matched_in_their_common_spellings() {
+        let number = |s: &str| {
+            hall_numbers_for_hm(s)
+                .ok()
+                .and_then(|n| info(n[0]))
+                .map(|i| i.number)
+        };
+        assert_eq!(number("P 1 21/c 1"), Some(14));
+        assert_eq!(number("P21/n"), Some(14));
+        assert_eq!(number("P b n m"), Some(62));
+        assert_eq!(number("P 42/m n m"), Some(136));
+        assert_eq!(number("P4_2/mnm"), Some(136));
+        assert_eq!(number("F m 3 m"), Some(225));
+        assert_eq!(number("I 1 1 2/b"), Some(15));
+        assert_eq!(number("Q 9"), None);
+    }
+
+    #[test]
+    fn hall_symbols_from_cifs_are_understood() {
+        let (info, ops) = from_hall("-R 3 2\"").unwrap();
+        assert_eq!(info.map(|i| i.number), Some(166));
+        assert_eq!(ops.len(), 36);
+        let (info, ops) = from_hall("F 4d 2 3 -1d").unwrap();
+        assert_eq!(info.map(|i| i.symbol), Some("F d -3 m:1".to_string()));
+        assert_eq!(ops.len(), 192);
+        assert!(from_hall("not a hall symbol").is_err());
+    }
+
+    #[test]
+    fn numbers_list_the_standard_setting_first() {
+        let n = hall_numbers_for_number(227).unwrap();
+        assert_eq!(n.len(), 2);
+        assert_eq!(setting_of(n[0]), Some("2"));
+        assert_eq!(hall_numbers_for_number(62).unwrap().len(), 1);
+        assert!(hall_numbers_for_number(231).is_err());
+        assert!(hall_numbers_for_number(0).is_err());
+    }
+}
