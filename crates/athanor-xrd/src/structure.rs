@@ -90,11 +90,17 @@ impl Structure {
     pub fn formula_units(&self) -> Option<u32> {
         let comp = self.cell_composition();
         match integral_amounts(&comp) {
-            Some(counts) => counts
-                .iter()
-                .copied()
-                .reduce(gcd)
-                .and_then(|g| u32::try_from(g).ok()),
+            Some(counts) => {
+                let g = counts.iter().copied().reduce(gcd)?;
+                // A formula kept unreduced ("Li2O2") holds two of the GCD's units.
+                let plain = reduced_integral_formula(&comp);
+                let g = if special_formula(&plain).is_some() && g % 2 == 0 {
+                    g / 2
+                } else {
+                    g
+                };
+                u32::try_from(g).ok()
+            }
             None => self.z_declared,
         }
     }
@@ -106,13 +112,39 @@ impl Structure {
     pub fn reduced_formula(&self) -> String {
         let comp = self.cell_composition();
         if integral_amounts(&comp).is_some() {
-            return reduced_integral_formula(&comp);
+            let formula = reduced_integral_formula(&comp);
+            return match special_formula(&formula) {
+                Some(special) => special.to_string(),
+                None => formula,
+            };
         }
         let divisor = self.z_declared.filter(|z| *z > 0).map_or(1.0, f64::from);
         comp.iter()
             .map(|(e, n)| format!("{}{}", e.symbol(), format_amount(n / divisor, false)))
             .collect()
     }
+}
+
+/// Formulas pymatgen does not reduce completely (peroxides, diatomic elements): "LiO" is
+/// written "Li2O2" (`Composition.special_formulas`).
+fn special_formula(formula: &str) -> Option<&'static str> {
+    const SPECIAL: [(&str, &str); 11] = [
+        ("LiO", "Li2O2"),
+        ("NaO", "Na2O2"),
+        ("KO", "K2O2"),
+        ("HO", "H2O2"),
+        ("CsO", "Cs2O2"),
+        ("RbO", "Rb2O2"),
+        ("O", "O2"),
+        ("N", "N2"),
+        ("F", "F2"),
+        ("Cl", "Cl2"),
+        ("H", "H2"),
+    ];
+    SPECIAL
+        .iter()
+        .find(|(plain, _)| *plain == formula)
+        .map(|(_, special)| *special)
 }
 
 /// The amounts as integers, if all are integral within the amount tolerance.
@@ -244,6 +276,9 @@ mod tests {
         assert_eq!(phosphate.reduced_formula(), "Ca3(PO4)2");
         let oxalate = structure(&[("Na", 2, 1.0), ("C", 2, 1.0), ("O", 4, 1.0)], None);
         assert_eq!(oxalate.reduced_formula(), "NaCO2");
+        let peroxide = structure(&[("Li", 4, 1.0), ("O", 4, 1.0)], None);
+        assert_eq!(peroxide.reduced_formula(), "Li2O2");
+        assert_eq!(peroxide.formula_units(), Some(2));
         let y211 = structure(
             &[("Y", 2, 1.0), ("Ba", 1, 1.0), ("Cu", 1, 1.0), ("O", 5, 1.0)],
             None,
