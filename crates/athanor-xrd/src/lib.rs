@@ -8,12 +8,18 @@ pub mod formats;
 pub mod lattice;
 pub mod pattern;
 pub mod reflection;
+pub mod scattering;
+pub mod simulate;
 pub mod structure;
 pub mod symmetry;
+pub mod wavelength;
 
 pub use cif::CifError;
 pub use element::Element;
 pub use lattice::{Lattice, LatticeError};
 pub use pattern::{Pattern, PatternError, PatternMeta};
 pub use reflection::Reflection;
+pub use scattering::ScatteringTable;
+pub use simulate::{simulate, SimulationError, SimulationOptions};
 pub use structure::{Site, SpaceGroup, Structure};
+pub use wavelength::Radiation;
