@@ -7,6 +7,7 @@ mod element_table;
 pub mod formats;
 pub mod lattice;
 pub mod pattern;
+pub mod profile;
 pub mod reflection;
 pub mod scattering;
 pub mod simulate;
