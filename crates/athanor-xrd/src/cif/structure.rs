@@ -14,7 +14,7 @@ use super::symops::{read_symmetry, Candidate, HM_TAGS, NUMBER_TAGS};
 use super::CifError;
 use crate::lattice::Lattice;
 use crate::structure::{Site, SpaceGroup, Structure};
-use crate::symmetry::orbit::{equivalent, extend_orbit, SITE_TOLERANCE};
+use crate::symmetry::orbit::{extend_orbit, find_equivalent, PositionSet, SITE_TOLERANCE};
 use crate::symmetry::spacegroup;
 
 /// Occupancies of one position may exceed 1 by this much (refined values such as 1.02) before
@@ -147,16 +147,18 @@ fn expand(asym: &[AsymSite], ops: &[crate::symmetry::SymOp]) -> Result<Vec<Site>
     // Sites that symmetry maps onto an earlier site share its position (pymatgen's
     // get_matching_coord): mixed occupancy written as two rows, or one atom listed twice.
     let mut positions: Vec<Position> = Vec::new();
+    let mut seen = PositionSet::new(SITE_TOLERANCE);
     for site in asym {
-        match positions
-            .iter_mut()
-            .find(|p| equivalent(ops, site.frac, p.frac, SITE_TOLERANCE))
-        {
-            Some(p) => p.occupants.push(site),
-            None => positions.push(Position {
-                frac: site.frac,
-                occupants: vec![site],
-            }),
+        match find_equivalent(ops, site.frac, &seen) {
+            Some(i) => positions[i].occupants.push(site),
+            None => {
+                // Indices of `seen` and `positions` stay in step.
+                seen.push(site.frac);
+                positions.push(Position {
+                    frac: site.frac,
+                    occupants: vec![site],
+                });
+            }
         }
     }
     for p in &positions {
@@ -184,11 +186,11 @@ fn expand(asym: &[AsymSite], ops: &[crate::symmetry::SymOp]) -> Result<Vec<Site>
     }
     let mut sites = Vec::new();
     for group in groups {
-        let mut images: Vec<[f64; 3]> = Vec::new();
+        let mut images = PositionSet::new(SITE_TOLERANCE);
         for &i in &group {
             let before = images.len();
-            extend_orbit(ops, positions[i].frac, SITE_TOLERANCE, &mut images);
-            for frac in &images[before..] {
+            extend_orbit(ops, positions[i].frac, &mut images);
+            for frac in &images.points()[before..] {
                 for occupant in &positions[i].occupants {
                     sites.push(Site {
                         label: occupant.label.clone(),
