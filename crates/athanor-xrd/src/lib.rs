@@ -6,6 +6,7 @@ pub mod element;
 mod element_table;
 pub mod formats;
 pub mod lattice;
+pub mod library;
 pub mod pattern;
 pub mod profile;
 pub mod reflection;

@@ -88,7 +88,7 @@ impl Structure {
     /// Formula units per cell: the greatest common divisor of the integral cell amounts, or the
     /// declared Z when the amounts are not integral.
     pub fn formula_units(&self) -> Option<u32> {
-        let comp = self.cell_composition();
+        let comp = nearly_integral(self.cell_composition());
         match integral_amounts(&comp) {
             Some(counts) => {
                 let g = counts.iter().copied().reduce(gcd)?;
@@ -108,9 +108,11 @@ impl Structure {
     /// The reduced formula, e.g. "LiMn2O4" for a spinel cell of Li8Mn16O32, written as pymatgen's
     /// `Composition.reduced_formula` writes it (including its polyanion brackets). A cell whose
     /// amounts are not integral is divided by its declared Z when there is one (e.g.
-    /// "Li1.333Ti1.667O4"); otherwise the cell amounts are written as they are.
+    /// "Li1.333Ti1.667O4"); otherwise the cell amounts are written as they are. Amounts within
+    /// 1e-4 (relative) of integers count as integers: three O sites of occupancy 0.33333 make
+    /// one O, not 0.99999.
     pub fn reduced_formula(&self) -> String {
-        let comp = self.cell_composition();
+        let comp = nearly_integral(self.cell_composition());
         if integral_amounts(&comp).is_some() {
             let formula = reduced_integral_formula(&comp);
             return match special_formula(&formula) {
@@ -145,6 +147,20 @@ fn special_formula(formula: &str) -> Option<&'static str> {
         .iter()
         .find(|(plain, _)| *plain == formula)
         .map(|(_, special)| *special)
+}
+
+/// The composition with amounts rounded to integers when every amount is within 1e-4
+/// (relative) of a positive integer; otherwise unchanged.
+fn nearly_integral(comp: Composition) -> Composition {
+    let close = comp.iter().all(|(_, n)| {
+        let r = n.round();
+        r >= 1.0 && (n - r).abs() <= 1e-4 * r
+    });
+    if close {
+        comp.into_iter().map(|(e, n)| (e, n.round())).collect()
+    } else {
+        comp
+    }
 }
 
 /// The amounts as integers, if all are integral within the amount tolerance.
@@ -290,6 +306,10 @@ mod tests {
     fn partial_occupancy_divides_by_declared_z() {
         let s = structure(&[("Li", 8, 0.3), ("Mn", 16, 1.0), ("O", 32, 1.0)], Some(8));
         assert_eq!(s.reduced_formula(), "Li0.3Mn2O4");
+        assert_eq!(s.formula_units(), Some(8));
+        // Three split O sites of occupancy 0.33333 per O atom (AMCSD's LiMn2O4).
+        let s = structure(&[("Li", 8, 1.0), ("Mn", 16, 1.0), ("O", 96, 0.33333)], None);
+        assert_eq!(s.reduced_formula(), "LiMn2O4");
         assert_eq!(s.formula_units(), Some(8));
         let s = structure(&[("Li", 3, 0.5), ("O", 2, 1.0)], None);
         assert_eq!(s.reduced_formula(), "Li1.5O2");

@@ -52,33 +52,82 @@ pub fn operations(hall_number: i32) -> Option<Vec<SymOp>> {
     operations_of_hall_symbol(entry.hall_symbol)
 }
 
-/// Every operation of a Hall symbol as moyo parses it.
+/// Every operation of a Hall symbol: moyo parses it into generators, the group is closed here.
+/// A symbol whose generators do not close into a crystallographic point group (more than 48
+/// rotations, as "-P 3 2 3" would) is rejected instead of traversed forever.
 fn operations_of_hall_symbol(symbol: &str) -> Option<Vec<SymOp>> {
     let hall = HallSymbol::new(symbol)?;
-    let coset = hall.traverse();
-    let mut ops = Vec::with_capacity(coset.len() * (1 + hall.centering_translations.len()));
-    for op in &coset {
-        let rotation = op.rotation_as_array();
-        let translation = op.translation_as_array();
-        ops.push(SymOp {
-            rotation,
-            translation,
-        });
-    }
+    let generators: Vec<SymOp> = hall
+        .generators
+        .iter()
+        .map(|op| SymOp {
+            rotation: op.rotation_as_array(),
+            translation: op.translation_as_array(),
+        })
+        .collect();
+    let coset = close_group(&generators)?;
+    let mut ops = coset.clone();
     for centring in &hall.centering_translations {
         for op in &coset {
-            let t = op.translation_as_array();
+            let t = op.translation;
             ops.push(SymOp {
-                rotation: op.rotation_as_array(),
+                rotation: op.rotation,
                 translation: [
-                    (t[0] + centring[0]).rem_euclid(1.0),
-                    (t[1] + centring[1]).rem_euclid(1.0),
-                    (t[2] + centring[2]).rem_euclid(1.0),
+                    reduce_translation(t[0] + centring[0]),
+                    reduce_translation(t[1] + centring[1]),
+                    reduce_translation(t[2] + centring[2]),
                 ],
             });
         }
     }
     Some(ops)
+}
+
+/// The largest crystallographic point group has 48 operations.
+const MAX_ROTATIONS: usize = 48;
+
+/// A translation modulo one, snapped to twelfths (all space-group translations are multiples
+/// of 1/12 in a conventional cell).
+fn reduce_translation(t: f64) -> f64 {
+    let twelfths = (t * 12.0).round().rem_euclid(12.0);
+    twelfths / 12.0
+}
+
+fn compose(a: &SymOp, b: &SymOp) -> SymOp {
+    let mut rotation = [[0i32; 3]; 3];
+    for (i, row) in rotation.iter_mut().enumerate() {
+        for (j, cell) in row.iter_mut().enumerate() {
+            *cell = (0..3).fold(0i32, |acc, k| {
+                acc.saturating_add(a.rotation[i][k].saturating_mul(b.rotation[k][j]))
+            });
+        }
+    }
+    let moved = a.apply(b.translation);
+    SymOp {
+        rotation,
+        translation: moved.map(reduce_translation),
+    }
+}
+
+/// All products of the generators, one operation per rotation (translations modulo lattice
+/// vectors); `None` when more than [`MAX_ROTATIONS`] rotations appear.
+fn close_group(generators: &[SymOp]) -> Option<Vec<SymOp>> {
+    let mut group = vec![SymOp::IDENTITY];
+    let mut next = 0;
+    while next < group.len() {
+        let current = group[next];
+        next += 1;
+        for g in generators {
+            let product = compose(&current, g);
+            if !group.iter().any(|op| op.rotation == product.rotation) {
+                if group.len() >= MAX_ROTATIONS {
+                    return None;
+                }
+                group.push(product);
+            }
+        }
+    }
+    Some(group)
 }
 
 /// Hall symbols as written in CIFs use `"` and `'` for the double and single prime; moyo writes
@@ -278,6 +327,33 @@ mod tests {
         assert_eq!(info.map(|i| i.symbol), Some("F d -3 m:1".to_string()));
         assert_eq!(ops.len(), 192);
         assert!(from_hall("not a hall symbol").is_err());
+        // Generators of no crystallographic group: refused, not traversed forever.
+        assert!(from_hall("-P 3 2 3").is_err());
+    }
+
+    #[test]
+    fn every_database_setting_closes_to_moyos_group() {
+        for n in HALL_NUMBERS {
+            let ours = operations(n).unwrap_or_else(|| panic!("Hall number {n}"));
+            let hall = HallSymbol::from_hall_number(n).unwrap();
+            let theirs = hall.traverse();
+            assert_eq!(
+                ours.len(),
+                theirs.len() * (1 + hall.centering_translations.len()),
+                "{n}"
+            );
+            for op in &theirs {
+                let t = op.translation_as_array();
+                assert!(
+                    ours.iter().any(|o| o.rotation == op.rotation_as_array()
+                        && (0..3).all(|i| {
+                            let d = o.translation[i] - t[i];
+                            (d - d.round()).abs() < 1e-9
+                        })),
+                    "Hall number {n}: {op:?} missing"
+                );
+            }
+        }
     }
 
     #[test]
