@@ -141,16 +141,57 @@ fn normalize_hall(symbol: &str) -> String {
         .join(" ")
 }
 
-/// The setting and operations named by a Hall symbol (`-P 2ac 2n`, `-R 3 2"`, `F 4d 2 3 -1d`).
+/// The setting and operations named by a Hall symbol (`-P 2ac 2n`, `-R 3 2"`, `F 4d 2 3 -1d`),
+/// optionally followed by an origin shift in twelfths, `-P 4 2 3 (1 0 0)`.
+///
+/// Only the 530 Hall symbols of the International Tables settings are accepted (spelled with
+/// any spacing and `"`/`'` or `=`/`^` primes): moyo's Hall-symbol parser asserts on malformed
+/// text, so arbitrary strings never reach it.
 pub fn from_hall(symbol: &str) -> Result<(Option<SpaceGroupInfo>, Vec<SymOp>), SymmetryError> {
-    let wanted = normalize_hall(symbol);
-    let ops = operations_of_hall_symbol(&wanted)
-        .ok_or_else(|| SymmetryError::UnknownHall(symbol.to_string()))?;
-    let known = HALL_NUMBERS.clone().find(|&n| {
-        hall_symbol_entry(n)
-            .is_some_and(|e| normalize_hall(e.hall_symbol).eq_ignore_ascii_case(&wanted))
-    });
-    Ok((known.and_then(info), ops))
+    let unknown = || SymmetryError::UnknownHall(symbol.to_string());
+    let normalized = normalize_hall(symbol);
+    let (base, shift) = match normalized.find('(') {
+        Some(open) => {
+            let inner = normalized[open + 1..]
+                .strip_suffix(')')
+                .ok_or_else(unknown)?;
+            let v: Vec<i32> = inner
+                .split_whitespace()
+                .map(|t| t.parse::<i32>().ok().filter(|x| x.abs() < 12))
+                .collect::<Option<_>>()
+                .ok_or_else(unknown)?;
+            if v.len() != 3 {
+                return Err(unknown());
+            }
+            (
+                normalized[..open].trim().to_string(),
+                Some([v[0], v[1], v[2]].map(|x| f64::from(x) / 12.0)),
+            )
+        }
+        None => (normalized.clone(), None),
+    };
+    let hall_number = HALL_NUMBERS
+        .clone()
+        .find(|&n| {
+            hall_symbol_entry(n)
+                .is_some_and(|e| normalize_hall(e.hall_symbol).eq_ignore_ascii_case(&base))
+        })
+        .ok_or_else(unknown)?;
+    let mut ops = operations(hall_number).ok_or_else(unknown)?;
+    if let Some(v) = shift {
+        // Change of origin by v: (R, t) → (R, t + v − R v).
+        for op in &mut ops {
+            let rv = SymOp {
+                rotation: op.rotation,
+                translation: [0.0; 3],
+            }
+            .apply(v);
+            for i in 0..3 {
+                op.translation[i] = reduce_translation(op.translation[i] + v[i] - rv[i]);
+            }
+        }
+    }
+    Ok((info(hall_number), ops))
 }
 
 /// Letters, digits, `/` and `-` of a Hermann–Mauguin symbol, without spaces or underscores.
@@ -329,6 +370,21 @@ mod tests {
         assert!(from_hall("not a hall symbol").is_err());
         // Generators of no crystallographic group: refused, not traversed forever.
         assert!(from_hall("-P 3 2 3").is_err());
+        // Malformed symbols that make moyo's parser assert are refused before reaching it.
+        for bad in [
+            "P 4 2 3 -",
+            "-P 4 2 3 (1 2)",
+            "-P 4 2 3 (1 2 3",
+            "P 6c -2c (a b c)",
+            "-P 999",
+        ] {
+            assert!(from_hall(bad).is_err(), "{bad}");
+        }
+        // An origin shift moves the inversion centre: -P 1 shifted by (3 0 0)/12 inverts
+        // through (1/4, 0, 0), i.e. x → 1/2 − x.
+        let (_, ops) = from_hall("-P 1 (3 0 0)").unwrap();
+        let inversion = ops.iter().find(|o| o.rotation[0][0] == -1).unwrap();
+        assert!((inversion.translation[0] - 0.5).abs() < 1e-12);
     }
 
     #[test]
