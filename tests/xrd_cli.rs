@@ -61,6 +61,38 @@ fn simulate_prints_one_json_line_per_file_with_braggs_law_peaks() {
 }
 
 #[test]
+fn pymatgen_mode_reproduces_the_pymatgen_fixture() {
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("crates/athanor-xrd/tests/fixtures/pymatgen/Si_227.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let o = athanor(&["xrd", "simulate", SI, "--pymatgen", "--two-theta", "10:90"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let ours: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    let (a, b) = (
+        ours["peaks"].as_array().unwrap(),
+        fixture["peaks"].as_array().unwrap(),
+    );
+    assert_eq!(a.len(), b.len());
+    for (p, q) in a.iter().zip(b) {
+        let diff = |k: &str| (p[k].as_f64().unwrap() - q[k].as_f64().unwrap()).abs();
+        assert!(
+            diff("two_theta") < 1e-3 && diff("intensity") < 0.1,
+            "{p} vs {q}"
+        );
+    }
+    // The default (Waasmaier–Kirfel, dispersion, the CIF's B) differs from pymatgen's table.
+    let o = athanor(&["xrd", "simulate", SI]);
+    let default: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(default["scattering"], "waasmaier-kirfel");
+    assert_eq!(default["anomalous_dispersion"], true);
+}
+
+#[test]
 fn one_bad_file_is_reported_and_the_rest_still_processed() {
     let dir = scratch("bad");
     let broken = dir.join("broken.cif");

@@ -80,8 +80,9 @@ pub struct SimulateArgs {
     /// Without it the output is a stick pattern.
     #[arg(long)]
     profile: Option<String>,
-    /// Atomic scattering factors table.
-    #[arg(long, default_value = "pymatgen", value_parser = parse_table)]
+    /// Atomic scattering factors: waasmaier-kirfel (atoms and ions, with anomalous dispersion at
+    /// the named tube lines) or pymatgen (pymatgen's table, for agreement with pymatgen).
+    #[arg(long, default_value = "waasmaier-kirfel", value_parser = parse_table)]
     scattering: ScatteringTable,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Json)]
@@ -89,7 +90,11 @@ pub struct SimulateArgs {
     /// Ignore the CIF's displacement parameters (no Debye–Waller factor).
     #[arg(long)]
     no_displacement: bool,
-    /// Reproduce pymatgen's XRDCalculator: pymatgen scattering table, no Debye–Waller factor.
+    /// Leave out anomalous dispersion (f′, f″).
+    #[arg(long)]
+    no_anomalous: bool,
+    /// Reproduce pymatgen's XRDCalculator: pymatgen scattering table, no Debye–Waller factor,
+    /// no anomalous dispersion.
     #[arg(long)]
     pymatgen: bool,
     /// Monochromator angle 2θm in degrees (polarization of a monochromated beam).
@@ -241,9 +246,10 @@ fn plan(args: &SimulateArgs) -> anyhow::Result<Plan> {
     options.table = args.scattering;
     options.displacement = !args.no_displacement;
     options.monochromator_two_theta = args.monochromator;
+    options.anomalous = !args.no_anomalous;
     if args.pymatgen {
-        options.table = ScatteringTable::Pymatgen;
-        options.displacement = false;
+        options = SimulationOptions::pymatgen(wavelength).with_range(sim_range.0, sim_range.1);
+        options.monochromator_two_theta = args.monochromator;
     }
     Ok(Plan {
         options,
@@ -372,6 +378,8 @@ fn sticks_text(
                 "wavelength": plan.options.wavelength,
                 "scattering": plan.options.table.name(),
                 "displacement": plan.options.displacement,
+                "anomalous_dispersion": plan.options.anomalous
+                    && plan.options.table.has_dispersion_at(plan.options.wavelength),
                 "peaks": list,
             });
             format!("{value}\n")

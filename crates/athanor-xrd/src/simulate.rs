@@ -59,10 +59,13 @@ pub struct SimulationOptions {
     pub displacement: bool,
     /// Monochromator angle 2θm in degrees (none: pymatgen's unpolarized-beam factor).
     pub monochromator_two_theta: Option<f64>,
+    /// Add the table's anomalous dispersion f′ + i f″ (where it has them for the wavelength).
+    pub anomalous: bool,
 }
 
 impl SimulationOptions {
-    /// The defaults: 2θ 0–90°, default scattering table, displacement from the structure.
+    /// The defaults: 2θ 0–90°, Waasmaier–Kirfel form factors with anomalous dispersion,
+    /// displacement from the structure.
     pub fn new(wavelength: f64) -> Self {
         Self {
             wavelength,
@@ -71,6 +74,7 @@ impl SimulationOptions {
             table: ScatteringTable::default(),
             displacement: true,
             monochromator_two_theta: None,
+            anomalous: true,
         }
     }
 
@@ -80,6 +84,7 @@ impl SimulationOptions {
         Self {
             table: ScatteringTable::Pymatgen,
             displacement: false,
+            anomalous: false,
             ..Self::new(wavelength)
         }
     }
@@ -133,15 +138,21 @@ pub fn simulate(
         return Err(SimulationError::NoScatterers);
     }
 
-    // Species and their form factors.
-    let mut elements: Vec<Element> = Vec::new();
+    // Species (element and the charge whose form factor the table uses) and their factors.
+    let mut species_keys: Vec<(Element, i8)> = Vec::new();
     let mut scatterers = Vec::with_capacity(structure.sites.len());
     for site in &structure.sites {
-        let species = match elements.iter().position(|e| *e == site.element) {
+        let key = (
+            site.element,
+            options
+                .table
+                .charge_used(site.element, site.oxidation_state),
+        );
+        let species = match species_keys.iter().position(|k| *k == key) {
             Some(i) => i,
             None => {
-                elements.push(site.element);
-                elements.len() - 1
+                species_keys.push(key);
+                species_keys.len() - 1
             }
         };
         let b = if options.displacement {
@@ -155,10 +166,21 @@ pub fn simulate(
             b,
         });
     }
-    let form_factors: Vec<FormFactor> = elements
+    let form_factors: Vec<FormFactor> = species_keys
         .iter()
-        .map(|e| options.table.form_factor(*e))
+        .map(|(e, q)| options.table.form_factor(*e, *q))
         .collect::<Result<_, _>>()?;
+    // f′ and f″ per species (zero unless the table has them at this wavelength).
+    let dispersion: Vec<(f64, f64)> = species_keys
+        .iter()
+        .map(|(e, _)| {
+            if options.anomalous {
+                options.table.dispersion(*e, lambda)
+            } else {
+                (0.0, 0.0)
+            }
+        })
+        .collect();
 
     let max_r = 2.0 * (tt_max.to_radians() / 2.0).sin() / lambda;
     let min_r = 2.0 * (tt_min.to_radians() / 2.0).sin() / lambda;
@@ -169,8 +191,8 @@ pub fn simulate(
 
     let phases = PhaseTables::new(structure, [hmax, kmax, lmax]);
     let mut points = Vec::new();
-    let mut acc = vec![(0.0f64, 0.0f64); elements.len()];
-    let mut f0 = vec![0.0f64; elements.len()];
+    let mut acc = vec![(0.0f64, 0.0f64); species_keys.len()];
+    let mut f0 = vec![0.0f64; species_keys.len()];
     let mono = options
         .monochromator_two_theta
         .map(|t| t.to_radians().cos().powi(2));
@@ -206,13 +228,20 @@ pub fn simulate(
                     a.0 += w * c;
                     a.1 += w * s;
                 }
-                let (mut re, mut im) = (0.0, 0.0);
-                for (a, f) in acc.iter().zip(&f0) {
-                    re += f * a.0;
-                    im += f * a.1;
+                // With f = r + i m per species and phase sums A + iB:
+                // F(g) = Σ (rA − mB) + i(rB + mA), F(−g) = Σ (rA + mB) + i(mA − rB).
+                // Without dispersion (m = 0) both have the same modulus (Friedel's law).
+                let (mut ra, mut rb, mut ma, mut mb) = (0.0, 0.0, 0.0, 0.0);
+                for ((a, f), (fp, fpp)) in acc.iter().zip(&f0).zip(&dispersion) {
+                    let r = f + fp;
+                    ra += r * a.0;
+                    rb += r * a.1;
+                    ma += fpp * a.0;
+                    mb += fpp * a.1;
                 }
-                // Real form factors: |F(g)|² = |F(−g)|², so the pair contributes 2|F(g)|².
-                let f2 = 2.0 * (re * re + im * im);
+                let plus = (ra - mb).powi(2) + (rb + ma).powi(2);
+                let minus = (ra + mb).powi(2) + (ma - rb).powi(2);
+                let f2 = plus + minus;
                 let theta = (lambda * g / 2.0).clamp(-1.0, 1.0).asin();
                 let intensity = f2 * lorentz_polarization(theta, mono);
                 points.push(Point {
@@ -450,7 +479,7 @@ mod tests {
         let s = cubic(4.0, &[("Cu", [0.0, 0.0, 0.0])]);
         let r = simulate(&s, &SimulationOptions::pymatgen(1.54184)).unwrap();
         let ff = ScatteringTable::Pymatgen
-            .form_factor(Element::from_symbol("Cu").unwrap())
+            .form_factor(Element::from_symbol("Cu").unwrap(), 0)
             .unwrap();
         let raw = |d: f64, m: f64| {
             let s = 1.0 / (2.0 * d);
@@ -461,6 +490,59 @@ mod tests {
         let ratio = raw(4.0 / 2f64.sqrt(), 12.0) / raw(4.0, 6.0);
         let got = r[1].intensity / r[0].intensity;
         assert!((got - ratio).abs() < 1e-9 * ratio, "{got} vs {ratio}");
+    }
+
+    #[test]
+    fn dispersion_enters_as_f_prime_and_f_double_prime() {
+        // Two atoms, Ga at 0 and As at (1/4, 1/4, 1/4) in a primitive cell: for (h k l) the
+        // structure factor is F(±h) = f_Ga + f_As exp(±iπ(h+k+l)/2), so with complex f the
+        // Friedel mates differ and the pattern holds |F(h)|² + |F(−h)|².
+        let s = cubic(5.65, &[("Ga", [0.0, 0.0, 0.0]), ("As", [0.25, 0.25, 0.25])]);
+        let lambda = 1.54056;
+        let mut opts = SimulationOptions::new(lambda);
+        opts.displacement = false;
+        let r = simulate(&s, &opts).unwrap();
+        let wk = ScatteringTable::WaasmaierKirfel;
+        let ga = Element::from_symbol("Ga").unwrap();
+        let as_ = Element::from_symbol("As").unwrap();
+        // |F(h)|² + |F(−h)|² times LP for a plane of spacing 5.65/√q with h+k+l = n.
+        let total = |q: i32, n: i32| {
+            let d = 5.65 / f64::from(q).sqrt();
+            let s2 = 1.0 / (4.0 * d * d);
+            let f = |e: Element| {
+                let (fp, fpp) = wk.dispersion(e, lambda);
+                (wk.form_factor(e, 0).unwrap().f0(s2) + fp, fpp)
+            };
+            let (g, a) = (f(ga), f(as_));
+            let phase = std::f64::consts::PI / 2.0 * f64::from(n);
+            let mut sum = 0.0;
+            for sign in [1.0, -1.0] {
+                let (c, si) = (phase.cos(), sign * phase.sin());
+                let re = g.0 + a.0 * c - a.1 * si;
+                let im = g.1 + a.0 * si + a.1 * c;
+                sum += re * re + im * im;
+            }
+            let th = (lambda / (2.0 * d)).asin();
+            sum * (1.0 + (2.0 * th).cos().powi(2)) / (th.sin().powi(2) * th.cos())
+        };
+        // {100}: three Friedel pairs, all with h+k+l = ±1. {110}: six pairs, three with
+        // h+k+l = ±2 (110, 101, 011) and three with 0 (1-10, 10-1, 01-1).
+        let i100 = r
+            .iter()
+            .find(|p| p.hkls.contains(&[1, 0, 0]))
+            .unwrap()
+            .intensity;
+        let i110 = r
+            .iter()
+            .find(|p| p.hkls.contains(&[1, 1, 0]))
+            .unwrap()
+            .intensity;
+        let expect = (3.0 * total(2, 2) + 3.0 * total(2, 0)) / (3.0 * total(1, 1));
+        assert!(
+            (i110 / i100 - expect).abs() < 1e-9 * expect,
+            "{} vs {expect}",
+            i110 / i100
+        );
     }
 
     #[test]
