@@ -26,7 +26,9 @@ fuzz_target!(|data: &[u8]| {
             };
             let back = match formats::read_as(text.as_bytes(), out) {
                 Ok(p) => p,
-                Err(e) => panic!("{out:?} text written from a {format:?} reading does not read back: {e}"),
+                Err(e) => {
+                    panic!("{out:?} text written from a {format:?} reading does not read back: {e}")
+                }
             };
             assert_eq!(back.two_theta(), pattern.two_theta());
             assert_eq!(back.intensity(), pattern.intensity());
@@ -34,7 +36,10 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(back.sigma(), pattern.sigma());
             }
             assert_eq!(back.meta().wavelength, pattern.meta().wavelength);
-            assert_eq!(back.meta().wavelength_alpha2, pattern.meta().wavelength_alpha2);
+            assert_eq!(
+                back.meta().wavelength_alpha2,
+                pattern.meta().wavelength_alpha2
+            );
             assert_eq!(back.meta().alpha2_ratio, pattern.meta().alpha2_ratio);
         }
     }
