@@ -25,6 +25,9 @@ use crate::structure::Structure;
 pub const TWO_THETA_TOL: f64 = 1e-5;
 /// pymatgen's SCALED_INTENSITY_TOL: peaks must exceed this on the 0–100 scale.
 pub const SCALED_INTENSITY_TOL: f64 = 1e-3;
+/// At most this many (h, k, l) are examined (about a second of work): a huge cell at a very
+/// short wavelength is refused instead of running for hours.
+pub const MAX_BOX_POINTS: u64 = 100_000_000;
 
 /// Why a pattern could not be simulated.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -44,6 +47,8 @@ pub enum SimulationError {
     BadRange { min: f64, max: f64 },
     #[error("the structure has no scattering atoms")]
     NoScatterers,
+    #[error("{points} reciprocal-lattice points to examine (limit {MAX_BOX_POINTS}): narrow the 2θ range or use a longer wavelength")]
+    TooManyReflections { points: u64 },
 }
 
 /// How to simulate a stick pattern.
@@ -188,6 +193,14 @@ pub fn simulate(
     let gs = lattice.reciprocal_metric();
     let bound = |len: f64| (max_r * len).floor() as i32 + 1;
     let (hmax, kmax, lmax) = (bound(lattice.a), bound(lattice.b), bound(lattice.c));
+    let points = [hmax, kmax, lmax]
+        .iter()
+        .map(|n| 2 * u64::try_from(*n).unwrap_or(u64::MAX / 4) + 1)
+        .fold(1u64, u64::saturating_mul)
+        / 2;
+    if points > MAX_BOX_POINTS {
+        return Err(SimulationError::TooManyReflections { points });
+    }
 
     let phases = PhaseTables::new(structure, [hmax, kmax, lmax]);
     let mut points = Vec::new();
@@ -581,6 +594,11 @@ mod tests {
         assert!(matches!(
             simulate(&s, &bad),
             Err(SimulationError::BadWavelength(_))
+        ));
+        let huge = SimulationOptions::pymatgen(0.01).with_range(0.0, 180.0);
+        assert!(matches!(
+            simulate(&cubic(400.0, &[("Cu", [0.0; 3])]), &huge),
+            Err(SimulationError::TooManyReflections { .. })
         ));
         let empty = cubic(4.0, &[]);
         assert!(matches!(

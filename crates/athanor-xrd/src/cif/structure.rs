@@ -333,6 +333,45 @@ mod tests {
     }
 
     #[test]
+    fn every_block_with_atoms_is_a_structure() {
+        let one = cif(
+            "_symmetry_space_group_name_H-M 'P m -3 m'",
+            "Cs1 Cs 0 0 0 1\nCl1 Cl 0.5 0.5 0.5 1\n",
+        );
+        let two = one
+            .replace("data_t", "data_second")
+            .replace("Cs1 Cs", "Tl1 Tl");
+        let text = format!("data_publication\n_journal_year 1999\n{one}{two}");
+        let s = read_structures(&text).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].name.as_str(), s[0].reduced_formula().as_str()),
+            ("t", "CsCl")
+        );
+        assert_eq!(
+            (s[1].name.as_str(), s[1].reduced_formula().as_str()),
+            ("second", "TlCl")
+        );
+    }
+
+    #[test]
+    fn rhombohedral_axes_follow_the_cell() {
+        // R -3 m without a suffix on a hexagonal cell: hexagonal axes, 3 lattice points.
+        let hex = "data_h\n_cell_length_a 2.8\n_cell_length_b 2.8\n_cell_length_c 14.0\n\
+            _cell_angle_alpha 90\n_cell_angle_beta 90\n_cell_angle_gamma 120\n\
+            _symmetry_space_group_name_H-M 'R -3 m'\n\
+            loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nCo1 0 0 0\n";
+        assert_eq!(read_structures(hex).unwrap()[0].sites.len(), 3);
+        let explicit = hex.replace("'R -3 m'", "'R -3 m :H'");
+        assert_eq!(read_structures(&explicit).unwrap()[0].sites.len(), 3);
+        let rhombic = "data_r\n_cell_length_a 5.0\n_cell_length_b 5.0\n_cell_length_c 5.0\n\
+            _cell_angle_alpha 33\n_cell_angle_beta 33\n_cell_angle_gamma 33\n\
+            _symmetry_space_group_name_H-M 'R -3 m'\n\
+            loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\nCo1 0 0 0\n";
+        assert_eq!(read_structures(rhombic).unwrap()[0].sites.len(), 1);
+    }
+
+    #[test]
     fn displacement_parameters_become_b() {
         let text = format!(
             "{HEADER}loop_\n_atom_site_label\n_atom_site_fract_x\n_atom_site_fract_y\n_atom_site_fract_z\n_atom_site_U_iso_or_equiv\n\

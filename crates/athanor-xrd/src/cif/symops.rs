@@ -123,15 +123,24 @@ pub(super) fn read_symmetry(
     Ok(BlockSymmetry { candidates })
 }
 
-/// Puts the most plausible setting first: hexagonal or rhombohedral axes as the cell's shape
-/// says, otherwise origin choice 2 (the setting ICSD and COD use by default) before 1.
-fn order_candidates(candidates: &mut [Candidate], lattice: &Lattice) {
+/// Puts the most plausible setting first: origin choice 2 (the setting ICSD and COD use by
+/// default) before 1. Rhombohedral groups keep only the axes the cell's shape calls for
+/// (hexagonal axes for a = b, γ = 120°, rhombohedral otherwise): the atom count cannot decide
+/// between them, since hexagonal axes triple the cell.
+fn order_candidates(candidates: &mut Vec<Candidate>, lattice: &Lattice) {
     let hexagonal_cell =
         (lattice.gamma - 120.0).abs() < 0.5 && (lattice.a - lattice.b).abs() < 1e-3 * lattice.a;
+    let setting = |c: &Candidate| c.hall_number.and_then(spacegroup::setting_of);
+    let wrong_axes = if hexagonal_cell { "R" } else { "H" };
+    if candidates.iter().any(|c| setting(c) == Some(wrong_axes))
+        && candidates
+            .iter()
+            .any(|c| matches!(setting(c), Some("H" | "R")) && setting(c) != Some(wrong_axes))
+    {
+        candidates.retain(|c| setting(c) != Some(wrong_axes));
+    }
     let rank = |c: &Candidate| -> u8 {
-        match c.hall_number.and_then(spacegroup::setting_of) {
-            Some("H") => u8::from(!hexagonal_cell),
-            Some("R") => u8::from(hexagonal_cell),
+        match setting(c) {
             Some("2") => 0,
             Some("1") => 1,
             _ => 2,
