@@ -1,6 +1,8 @@
 //! The `athanor` command: parses arguments and hands off to the library crates.
 
 mod cli;
+mod config;
+mod logging;
 
 use std::process::ExitCode;
 

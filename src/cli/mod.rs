@@ -1,5 +1,10 @@
 //! Command-line interface: one subcommand per job, each in its own module.
 
+pub mod bench;
+pub mod daemon;
+pub mod migrate;
+pub mod serve;
+pub mod token;
 pub mod xrd;
 
 use std::process::ExitCode;
@@ -17,6 +22,16 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the daemon: the HTTP API on the configured store.
+    Serve(serve::ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(migrate::MigrateArgs),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Benchmarks: store throughput, HTTP latency under load.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
     /// Powder diffraction: simulate patterns, convert pattern files, browse the reference library.
     #[command(subcommand)]
     Xrd(xrd::XrdCommand),
@@ -25,6 +40,10 @@ pub enum Command {
 /// Runs one parsed command and returns the process exit code.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve(args) => serve::run(args),
+        Command::Migrate(args) => migrate::run(args),
+        Command::Token(cmd) => token::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
         Command::Xrd(cmd) => xrd::run(cmd),
     }
 }

@@ -1,0 +1,82 @@
+//! `athanor serve`: the daemon.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use tokio_util::sync::CancellationToken;
+
+use athanor_api::{AppState, AuthMode};
+
+use crate::cli::daemon::{open_store, runtime, DaemonArgs};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub daemon: DaemonArgs,
+    /// Address and port of the HTTP API (port 0 picks a free one; the address is logged).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Log one JSON object per line instead of readable text.
+    #[arg(long)]
+    pub log_json: bool,
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let config = args.daemon.load(args.listen.clone(), args.log_json)?;
+    crate::logging::init(&config.log);
+    runtime()?.block_on(async move {
+        let store = open_store(&config).await?;
+        tracing::info!(backend = ?store.backend(), data_dir = %config.storage.data_dir.display(), "store ready");
+        let auth = if config.auth.enabled {
+            if store.list_tokens().await?.iter().all(|t| t.revoked_at.is_some()) {
+                tracing::warn!("no API token exists yet: create one with `athanor token create --role admin --name NAME`");
+            }
+            AuthMode::Required
+        } else {
+            tracing::warn!("AUTHENTICATION IS OFF: anyone who can reach {} acts as an admin", config.server.listen);
+            AuthMode::Disabled
+        };
+        let listener = tokio::net::TcpListener::bind(config.listen_addr()?).await?;
+        let addr = listener.local_addr()?;
+        tracing::info!(%addr, "listening on http://{addr}");
+        let shutdown = CancellationToken::new();
+        let state = AppState::new(store.clone(), auth, config.server.max_body_bytes, shutdown.clone());
+        tokio::spawn(wait_for_signal(shutdown.clone()));
+        let server = tokio::spawn(athanor_api::serve(listener, state, Duration::from_secs(config.server.request_timeout_secs)));
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        let grace = Duration::from_secs(config.server.shutdown_grace_secs);
+        match tokio::time::timeout(grace, server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => tracing::error!(error = %e, "server error"),
+            Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
+            Err(_) => tracing::warn!(?grace, "requests still running after the grace period; exiting anyway"),
+        }
+        store.close().await;
+        tracing::info!("stopped");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+/// Cancels `shutdown` on SIGINT or SIGTERM.
+async fn wait_for_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    shutdown.cancel();
+}
