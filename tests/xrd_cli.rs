@@ -1,6 +1,9 @@
 //! `athanor xrd` end to end: runs the built binary on real CIFs and pattern files and checks what
 //! it prints and how it exits.
 
+#[path = "../crates/athanor-xrd/tests/support/shared.rs"]
+mod shared;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -20,8 +23,9 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
-const SI: &str = "../shared/data/cif/Si_227.cif";
-const NACL: &str = "../shared/data/cif/NaCl_225.cif";
+// Byte-original COD/AMCSD files shipped in the reference library (also in ../shared/data/cif).
+const SI: &str = "crates/athanor-xrd/library/cif/Si_227.cif";
+const NACL: &str = "crates/athanor-xrd/library/cif/NaCl_225.cif";
 
 /// A scratch directory unique to this test run.
 fn scratch(name: &str) -> PathBuf {
@@ -180,8 +184,10 @@ fn bad_options_are_refused_before_any_work() {
 #[test]
 fn convert_round_trips_a_measured_pattern() {
     let dir = scratch("convert");
-    let input = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data/xrd/autoanalyzer-example/spectra/Li2MnO3+MnO+TiO2.xy");
+    let Some(shared) = shared::shared_data("convert_round_trips_a_measured_pattern") else {
+        return;
+    };
+    let input = shared.join("xrd/autoanalyzer-example/spectra/Li2MnO3+MnO+TiO2.xy");
     let csv = dir.join("p.csv");
     let xy = dir.join("p.xy");
     let o = athanor(&[

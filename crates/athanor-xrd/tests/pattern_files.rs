@@ -2,13 +2,12 @@
 //! them against values taken independently from the files, and round-trips them through the
 //! text writers.
 
+#[path = "support/shared.rs"]
+mod shared;
+
 use athanor_xrd::formats::{self, Format, FormatError};
 use athanor_xrd::Pattern;
 
-const SPECTRA: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/data/xrd/autoanalyzer-example/spectra"
-);
 const XRDML: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/xrdml");
 
 /// (file, intensity at lines 1, 2345, 4501, 9001), copied from the files with `sed -n`.
@@ -45,7 +44,12 @@ fn naive_columns(bytes: &[u8]) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn every_shared_xy_file_reads_correctly() {
-    let mut listed: Vec<String> = std::fs::read_dir(SPECTRA)
+    let Some(shared) = shared::shared_data("every_shared_xy_file_reads_correctly") else {
+        return;
+    };
+    let spectra = shared.join("xrd/autoanalyzer-example/spectra");
+    let spectra = spectra.to_str().expect("utf-8 path");
+    let mut listed: Vec<String> = std::fs::read_dir(spectra)
         .expect("shared spectra directory")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".xy"))
@@ -59,7 +63,7 @@ fn every_shared_xy_file_reads_correctly() {
     );
 
     for (name, spots) in SPOT_VALUES {
-        let bytes = load(SPECTRA, name);
+        let bytes = load(spectra, name);
         let p = formats::read(&bytes, name).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(p.len(), 9001, "{name}");
         assert_eq!(p.range(), (10.0, 100.0), "{name}");
