@@ -16,4 +16,8 @@ pub struct Reflection {
     pub hkls: Vec<[i32; 3]>,
     /// Number of planes (all families together) that contribute to this reflection.
     pub multiplicity: u32,
+    /// Number of planes in each family of `hkls` (same order); they add up to `multiplicity`.
+    /// Empty when the producer does not track families.
+    #[serde(default)]
+    pub multiplicities: Vec<u32>,
 }
