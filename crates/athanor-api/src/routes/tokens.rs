@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// A unique name; it is recorded as the actor of every change made with the token.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub role: Role,
 }
