@@ -59,7 +59,7 @@ st=$venv/bin/schemathesis
 
 # --- the daemon ---
 cargo build
-bin=$root/target/debug/athanor
+bin=${CARGO_TARGET_DIR:-$root/target}/debug/athanor
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/athanor-schemathesis.XXXXXX")
 data=$work/data
