@@ -1,5 +1,7 @@
 //! `athanor bench …`: store throughput (campaign creation, experiment state transitions) on a
-//! fresh SQLite or PostgreSQL database, and open-loop HTTP GET latency against a running daemon.
+//! fresh SQLite or PostgreSQL database, open-loop HTTP GET latency against a running daemon, and
+//! the characterization engine's speed: stick simulation of a whole structure library, and
+//! rendering one phase's continuous pattern.
 //!
 //! These are measurements, not tests: nothing here asserts a time. `docs/benchmarks.md` records
 //! the figures, the machine and the commands.
@@ -22,6 +24,11 @@ use athanor_core::{
     NewExperiment, Parameter, PlannerSpec, SafetyLimits, SearchSpace,
 };
 use athanor_store::{Backend, ConnectOptions, PageRequest, Store};
+use athanor_xrd::profile::{
+    counting_noise, render, ChebyshevBackground, InstrumentProfile, SampleEffects,
+    DEFAULT_WINDOW_FWHM,
+};
+use athanor_xrd::{simulate, SimulationOptions};
 
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
@@ -29,12 +36,18 @@ pub enum BenchCommand {
     Store(StoreArgs),
     /// GET latency under a fixed arrival rate against a running `athanor serve`.
     Http(HttpArgs),
+    /// Stick-pattern simulation of every structure of a library, pymatgen's settings, one thread.
+    Simulate(SimulateArgs),
+    /// Rendering one phase's continuous pattern on a 2θ grid with an instrument profile.
+    Profile(ProfileArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         BenchCommand::Store(args) => run_store(args),
         BenchCommand::Http(args) => run_http(args),
+        BenchCommand::Simulate(args) => run_simulate(args),
+        BenchCommand::Profile(args) => run_profile(args),
     }
 }
 
@@ -929,6 +942,552 @@ fn print_http(r: &HttpReport) {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Shared by `bench simulate` and `bench profile`: repeated timings of one pure computation.
+
+/// Runs `f` once untimed (warm-up: caches, page faults), then `n` times timed.
+fn time_runs<T>(n: u32, mut f: impl FnMut() -> T) -> Vec<Duration> {
+    std::hint::black_box(f());
+    (0..n)
+        .map(|_| {
+            let t = Instant::now();
+            std::hint::black_box(f());
+            t.elapsed()
+        })
+        .collect()
+}
+
+/// The best and the median of a set of timings, in milliseconds (the median of an even count
+/// is the mean of the middle two).
+#[derive(Debug, Clone, Copy, Serialize)]
+struct Timing {
+    best_ms: f64,
+    median_ms: f64,
+}
+
+impl Timing {
+    fn of(mut samples: Vec<Duration>) -> Self {
+        samples.sort_unstable();
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        let n = samples.len();
+        if n == 0 {
+            return Self {
+                best_ms: 0.0,
+                median_ms: 0.0,
+            };
+        }
+        let median = if n % 2 == 1 {
+            ms(samples[n / 2])
+        } else {
+            (ms(samples[n / 2 - 1]) + ms(samples[n / 2])) / 2.0
+        };
+        Self {
+            best_ms: ms(samples[0]),
+            median_ms: median,
+        }
+    }
+}
+
+/// A 2θ range written MIN:MAX in degrees, 0 ≤ MIN < MAX ≤ 180.
+fn parse_two_theta(text: &str) -> anyhow::Result<(f64, f64)> {
+    let Some((a, b)) = text.split_once(':') else {
+        bail!("--two-theta '{text}': expected MIN:MAX in degrees, e.g. 10:90");
+    };
+    let parse = |s: &str| -> anyhow::Result<f64> {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .with_context(|| format!("--two-theta '{text}': '{s}' is not a number"))
+    };
+    let (min, max) = (parse(a)?, parse(b)?);
+    if !(0.0 <= min && min < max && max <= 180.0) {
+        bail!("--two-theta '{text}': need 0 <= MIN < MAX <= 180");
+    }
+    Ok((min, max))
+}
+
+/// (id, CIF text) of every structure: the built-in library in manifest order, or the `.cif`
+/// files of a directory in file-name order (id: the file name without `.cif`).
+fn library_cifs(spec: &str) -> anyhow::Result<Vec<(String, String)>> {
+    if spec == "builtin" {
+        return Ok(athanor_xrd::library::entries()
+            .into_iter()
+            .map(|e| (e.id().to_owned(), e.cif.to_owned()))
+            .collect());
+    }
+    let dir = Path::new(spec);
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("--library {spec}: not `builtin` and not a readable directory"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x.eq_ignore_ascii_case("cif")))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("--library {spec}: no .cif files in that directory");
+    }
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes =
+                std::fs::read(&p).with_context(|| format!("cannot read {}", p.display()))?;
+            let id = p
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            Ok((id, String::from_utf8_lossy(&bytes).into_owned()))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// `athanor bench simulate`
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// The structures: `builtin` (the embedded reference library) or a directory of .cif files.
+    #[arg(long, default_value = "builtin", value_name = "builtin|DIR")]
+    pub library: String,
+    /// 2θ range in degrees, MIN:MAX.
+    #[arg(long = "two-theta", default_value = "10:90", value_name = "MIN:MAX")]
+    pub two_theta: String,
+    /// Radiation: a tube line (CuKa, CuKa1, MoKa, …) or a wavelength in Å.
+    #[arg(long, default_value = "CuKa")]
+    pub wavelength: String,
+    /// Timed simulations of each structure, after one untimed warm-up; the best and the median
+    /// are reported.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub repeat: u32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One structure of `bench simulate`.
+#[derive(Debug, Serialize)]
+struct SimulateRow {
+    id: String,
+    formula: Option<String>,
+    /// Atomic positions in the cell the CIF describes.
+    sites: Option<usize>,
+    /// Peaks of the stick pattern.
+    peaks: Option<usize>,
+    /// Reading the CIF text into structures, once.
+    parse_ms: f64,
+    /// Stick simulation of the first structure of the file.
+    simulate: Option<Timing>,
+    error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct SimulateReport {
+    library: String,
+    radiation: String,
+    wavelength: f64,
+    two_theta: [f64; 2],
+    /// The simulation options: those of the pymatgen agreement test.
+    mode: &'static str,
+    threads: u32,
+    repeat: u32,
+    structures: usize,
+    failures: usize,
+    parse_total_ms: f64,
+    /// Sums over the structures that simulated.
+    simulate_total_best_ms: f64,
+    simulate_total_median_ms: f64,
+    results: Vec<SimulateRow>,
+}
+
+fn run_simulate(args: SimulateArgs) -> anyhow::Result<ExitCode> {
+    let (min, max) = parse_two_theta(&args.two_theta)?;
+    let radiation = athanor_xrd::Radiation::parse(&args.wavelength).context("--wavelength")?;
+    let options = SimulationOptions::pymatgen(radiation.wavelength).with_range(min, max);
+    let cifs = library_cifs(&args.library)?;
+
+    // Every file is read once, first, so that simulation timings never include parsing.
+    let mut parsed = Vec::with_capacity(cifs.len());
+    for (id, text) in &cifs {
+        let t = Instant::now();
+        let structures = athanor_xrd::cif::read_structures(text);
+        parsed.push((id.clone(), t.elapsed(), structures));
+    }
+
+    let mut results = Vec::with_capacity(parsed.len());
+    for (id, parse, structures) in parsed {
+        let mut row = SimulateRow {
+            id,
+            formula: None,
+            sites: None,
+            peaks: None,
+            parse_ms: parse.as_secs_f64() * 1e3,
+            simulate: None,
+            error: None,
+        };
+        let structure = match structures {
+            Ok(s) => s.into_iter().next(),
+            Err(e) => {
+                row.error = Some(format!("CIF: {e}"));
+                results.push(row);
+                continue;
+            }
+        };
+        let Some(structure) = structure else {
+            row.error = Some("the CIF holds no structure".into());
+            results.push(row);
+            continue;
+        };
+        row.formula = Some(structure.reduced_formula());
+        row.sites = Some(structure.position_count());
+        match simulate(&structure, &options) {
+            Ok(peaks) => {
+                row.peaks = Some(peaks.len());
+                let samples = time_runs(args.repeat, || simulate(&structure, &options));
+                row.simulate = Some(Timing::of(samples));
+            }
+            Err(e) => row.error = Some(format!("simulation: {e}")),
+        }
+        results.push(row);
+    }
+
+    let timed: Vec<Timing> = results.iter().filter_map(|r| r.simulate).collect();
+    let report = SimulateReport {
+        library: args.library.clone(),
+        radiation: radiation.name.clone(),
+        wavelength: radiation.wavelength,
+        two_theta: [min, max],
+        mode:
+            "pymatgen: pymatgen scattering table, no Debye-Waller factor, no anomalous dispersion",
+        threads: 1,
+        repeat: args.repeat,
+        structures: results.len(),
+        failures: results.iter().filter(|r| r.error.is_some()).count(),
+        parse_total_ms: results.iter().map(|r| r.parse_ms).sum(),
+        simulate_total_best_ms: timed.iter().map(|t| t.best_ms).sum(),
+        simulate_total_median_ms: timed.iter().map(|t| t.median_ms).sum(),
+        results,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_simulate(&report);
+    }
+    Ok(if report.failures == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_simulate(r: &SimulateReport) {
+    println!(
+        "athanor bench simulate: {} structures ({}), {} = {} Å, 2θ {}–{}°, {}; one thread, \
+         best and median of {} after a warm-up",
+        r.structures,
+        r.library,
+        r.radiation,
+        r.wavelength,
+        r.two_theta[0],
+        r.two_theta[1],
+        r.mode,
+        r.repeat
+    );
+    println!(
+        "{:<36} {:>6} {:>6} {:>9} {:>9} {:>9}",
+        "structure", "sites", "peaks", "parse ms", "best ms", "median ms"
+    );
+    for row in &r.results {
+        let opt = |v: Option<usize>| v.map_or_else(|| "-".to_owned(), |n| n.to_string());
+        match (&row.simulate, &row.error) {
+            (Some(t), _) => println!(
+                "{:<36} {:>6} {:>6} {:>9.3} {:>9.3} {:>9.3}",
+                row.id,
+                opt(row.sites),
+                opt(row.peaks),
+                row.parse_ms,
+                t.best_ms,
+                t.median_ms
+            ),
+            (None, error) => println!(
+                "{:<36} {:>6} {:>6} {:>9.3}  error: {}",
+                row.id,
+                opt(row.sites),
+                opt(row.peaks),
+                row.parse_ms,
+                error.as_deref().unwrap_or("?")
+            ),
+        }
+    }
+    println!(
+        "total: parse {:.1} ms; simulate {:.1} ms (sum of medians), {:.1} ms (sum of bests); \
+         {} failed",
+        r.parse_total_ms, r.simulate_total_median_ms, r.simulate_total_best_ms, r.failures
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// `athanor bench profile`
+
+/// The phases `bench profile` renders unless told otherwise: a simple cubic structure, a spinel,
+/// and the low-symmetry library entry with the most reflections in 10–90° (Cu Kα).
+const DEFAULT_PROFILE_PHASES: &str = "NaCl_225,LiMn2O4_227,Mg(NO3)2(H2O)6_14";
+
+#[derive(Debug, Args)]
+pub struct ProfileArgs {
+    /// Points of the 2θ grid, evenly spaced over --two-theta.
+    #[arg(long, default_value_t = 8000, value_parser = clap::value_parser!(u32).range(2..=10_000_000))]
+    pub points: u32,
+    /// 2θ range of the grid in degrees, MIN:MAX (sticks are simulated 5° beyond it either side).
+    #[arg(long = "two-theta", default_value = "10:90", value_name = "MIN:MAX")]
+    pub two_theta: String,
+    /// The phases whose reflections are rendered: library entry ids, comma-separated, or `all`
+    /// for every entry of the library.
+    #[arg(long, value_delimiter = ',', default_value = DEFAULT_PROFILE_PHASES, value_name = "ID,…|all")]
+    pub reflections: Vec<String>,
+    /// Instrument profile: a built-in name or an instrument TOML file.
+    #[arg(long, default_value = "bragg-brentano-cu")]
+    pub instrument: String,
+    /// Crystallite size, nm (Scherrer broadening).
+    #[arg(long, default_value_t = 50.0)]
+    pub size_nm: f64,
+    /// Microstrain ε (strain broadening 4ε tanθ).
+    #[arg(long, default_value_t = 5e-4)]
+    pub microstrain: f64,
+    /// Scale: stick intensities (strongest 100) times this are integrated counts·degree.
+    #[arg(long, default_value_t = 100.0)]
+    pub scale: f64,
+    /// Timed renderings of each phase, after one untimed warm-up.
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub repeat: u32,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// One phase of `bench profile`.
+#[derive(Debug, Serialize)]
+struct ProfileRow {
+    id: String,
+    formula: String,
+    space_group: Option<String>,
+    /// Reflections (merged sticks) rendered.
+    reflections: usize,
+    /// Peaks drawn: reflections × emission lines.
+    peaks_drawn: usize,
+    /// Stick simulation (Waasmaier–Kirfel with dispersion and displacement), not part of
+    /// the rendering.
+    simulate: Timing,
+    /// `profile::render`: one phase on the grid, no background, no noise.
+    render: Timing,
+}
+
+#[derive(Debug, Serialize)]
+struct ProfileReport {
+    instrument: Option<String>,
+    wavelengths: Vec<f64>,
+    alpha2_ratio: f64,
+    points: usize,
+    two_theta: [f64; 2],
+    step: f64,
+    window_fwhm: f64,
+    crystallite_size_nm: f64,
+    microstrain: f64,
+    scale: f64,
+    threads: u32,
+    repeat: u32,
+    phases: Vec<ProfileRow>,
+    /// The slowest phase by median render time.
+    worst_phase: Option<String>,
+    worst_render_median_ms: f64,
+    phases_at_or_over_1_ms: usize,
+    /// Adding a 6-term Chebyshev background over the grid.
+    background: Timing,
+    /// Poisson counting noise over the first phase's pattern.
+    noise: Timing,
+}
+
+fn load_instrument(spec: &str) -> anyhow::Result<InstrumentProfile> {
+    let path = Path::new(spec);
+    if path.is_file() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading instrument profile {spec}"))?;
+        InstrumentProfile::from_toml(&text).with_context(|| format!("instrument profile {spec}"))
+    } else {
+        InstrumentProfile::builtin(spec).context("--instrument")
+    }
+}
+
+fn run_profile(args: ProfileArgs) -> anyhow::Result<ExitCode> {
+    let (min, max) = parse_two_theta(&args.two_theta)?;
+    if min <= 0.0 || max >= 180.0 {
+        bail!("--two-theta: the grid must lie strictly inside 0–180°");
+    }
+    for (name, value, positive) in [
+        ("--size-nm", args.size_nm, true),
+        ("--microstrain", args.microstrain, false),
+        ("--scale", args.scale, true),
+    ] {
+        if !(value.is_finite() && (value > 0.0 || (!positive && value == 0.0))) {
+            bail!("{name} {value}: must be a finite, positive number");
+        }
+    }
+    let instrument = load_instrument(&args.instrument)?;
+    let lines = {
+        let mut l = vec![instrument.wavelength_angstrom];
+        if instrument.alpha2_ratio > 0.0 {
+            l.extend(instrument.wavelength_alpha2_angstrom);
+        }
+        l
+    };
+    let n = args.points as usize;
+    let step = (max - min) / (n - 1) as f64;
+    let grid: Vec<f64> = (0..n).map(|i| min + i as f64 * step).collect();
+    let sample = SampleEffects {
+        scale: args.scale,
+        crystallite_size_nm: Some(args.size_nm),
+        microstrain: args.microstrain,
+        ..SampleEffects::default()
+    };
+    // Sticks as `athanor xrd simulate --profile` computes them: at the Kα1 wavelength, a little
+    // beyond the grid so that the tails of peaks just outside it are drawn.
+    let options = SimulationOptions::new(instrument.wavelength_angstrom)
+        .with_range((min - 5.0).max(0.0), (max + 5.0).min(180.0));
+
+    let entries = athanor_xrd::library::entries();
+    let wanted: Vec<&athanor_xrd::library::LibraryEntry> =
+        if args.reflections.iter().any(|r| r == "all") {
+            entries.iter().collect()
+        } else {
+            args.reflections
+                .iter()
+                .map(|id| {
+                    entries
+                        .iter()
+                        .find(|e| e.id() == id || e.file == id)
+                        .with_context(|| format!("--reflections: no library entry '{id}'"))
+                })
+                .collect::<anyhow::Result<_>>()?
+        };
+
+    let mut phases = Vec::with_capacity(wanted.len());
+    let mut first_pattern: Option<Vec<f64>> = None;
+    for entry in wanted {
+        let structure = athanor_xrd::cif::read_structures(entry.cif)
+            .with_context(|| entry.id().to_owned())?
+            .into_iter()
+            .next()
+            .with_context(|| format!("{}: no structure", entry.id()))?;
+        let sticks = simulate(&structure, &options).with_context(|| entry.id().to_owned())?;
+        let sim = Timing::of(time_runs(args.repeat.min(20), || {
+            simulate(&structure, &options)
+        }));
+        let draw = || render(&sticks, &structure.lattice, &instrument, &sample, &grid);
+        let pattern = draw().with_context(|| entry.id().to_owned())?;
+        if first_pattern.is_none() {
+            first_pattern = Some(pattern.intensity().to_vec());
+        }
+        let timing = Timing::of(time_runs(args.repeat, draw));
+        phases.push(ProfileRow {
+            id: entry.id().to_owned(),
+            formula: structure.reduced_formula(),
+            space_group: structure.space_group.symbol.clone(),
+            reflections: sticks.len(),
+            peaks_drawn: sticks.len() * lines.len(),
+            simulate: sim,
+            render: timing,
+        });
+    }
+
+    let background =
+        ChebyshevBackground::over_grid(&grid, vec![200.0, -80.0, 30.0, -10.0, 4.0, -1.0])?;
+    let mut buffer = first_pattern.unwrap_or_else(|| vec![0.0; n]);
+    let expected = buffer.clone();
+    let background_timing = Timing::of(time_runs(args.repeat, || {
+        background.add_to(&grid, &mut buffer);
+    }));
+    let noise_timing = Timing::of(time_runs(args.repeat.min(50), || {
+        counting_noise(&expected, 1)
+    }));
+
+    let worst = phases
+        .iter()
+        .max_by(|a, b| a.render.median_ms.total_cmp(&b.render.median_ms));
+    let report = ProfileReport {
+        instrument: instrument.id.clone(),
+        wavelengths: lines,
+        alpha2_ratio: instrument.alpha2_ratio,
+        points: n,
+        two_theta: [min, max],
+        step,
+        window_fwhm: DEFAULT_WINDOW_FWHM,
+        crystallite_size_nm: args.size_nm,
+        microstrain: args.microstrain,
+        scale: args.scale,
+        threads: 1,
+        repeat: args.repeat,
+        worst_phase: worst.map(|w| w.id.clone()),
+        worst_render_median_ms: worst.map_or(0.0, |w| w.render.median_ms),
+        phases_at_or_over_1_ms: phases.iter().filter(|p| p.render.median_ms >= 1.0).count(),
+        phases,
+        background: background_timing,
+        noise: noise_timing,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_profile(&report);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_profile(r: &ProfileReport) {
+    let lines: Vec<String> = r.wavelengths.iter().map(|w| format!("{w} Å")).collect();
+    println!(
+        "athanor bench profile: {} points over 2θ {}–{}° (step {:.5}°), instrument {} ({}, Kα2 \
+         ratio {}), size {} nm, microstrain {}, window ±{} FWHM; one thread, best and median of \
+         {} after a warm-up",
+        r.points,
+        r.two_theta[0],
+        r.two_theta[1],
+        r.step,
+        r.instrument.as_deref().unwrap_or("(unnamed)"),
+        lines.join(" + "),
+        r.alpha2_ratio,
+        r.crystallite_size_nm,
+        r.microstrain,
+        r.window_fwhm,
+        r.repeat
+    );
+    println!(
+        "{:<28} {:<12} {:>6} {:>6} {:>11} {:>11} {:>12}",
+        "phase", "space group", "refl", "peaks", "render best", "render med", "sticks med"
+    );
+    for p in &r.phases {
+        println!(
+            "{:<28} {:<12} {:>6} {:>6} {:>8.3} ms {:>8.3} ms {:>9.3} ms",
+            p.id,
+            p.space_group.as_deref().unwrap_or("?"),
+            p.reflections,
+            p.peaks_drawn,
+            p.render.best_ms,
+            p.render.median_ms,
+            p.simulate.median_ms
+        );
+    }
+    if let Some(worst) = &r.worst_phase {
+        println!(
+            "slowest phase: {worst}, {:.3} ms (median); {} of {} phases at or over 1 ms",
+            r.worst_render_median_ms,
+            r.phases_at_or_over_1_ms,
+            r.phases.len()
+        );
+    }
+    println!(
+        "not part of a phase: background (6 Chebyshev terms) {:.3} ms, counting noise {:.3} ms \
+         (medians)",
+        r.background.median_ms, r.noise.median_ms
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -943,6 +1502,34 @@ mod tests {
         assert!((s.max_ms - 100.0).abs() < 1e-9);
         assert!((s.mean_ms - 50.5).abs() < 1e-9);
         assert_eq!(Summary::of(Vec::new()).p99_ms, 0.0);
+    }
+
+    #[test]
+    fn timings_report_the_best_and_the_median() {
+        let t = Timing::of([5, 1, 3].map(Duration::from_millis).to_vec());
+        assert!((t.best_ms - 1.0).abs() < 1e-9);
+        assert!((t.median_ms - 3.0).abs() < 1e-9);
+        let t = Timing::of([4, 1, 2, 8].map(Duration::from_millis).to_vec());
+        assert!((t.median_ms - 3.0).abs() < 1e-9);
+        assert_eq!(Timing::of(Vec::new()).median_ms, 0.0);
+    }
+
+    #[test]
+    fn two_theta_ranges_are_checked() {
+        assert_eq!(parse_two_theta("10:90").unwrap(), (10.0, 90.0));
+        assert_eq!(parse_two_theta(" 5 : 60.5").unwrap(), (5.0, 60.5));
+        for bad in ["90:10", "10", "a:90", "0:181", "-1:20"] {
+            assert!(parse_two_theta(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_default_profile_phases_are_library_entries() {
+        for id in DEFAULT_PROFILE_PHASES.split(',') {
+            assert!(athanor_xrd::library::find(id).is_some(), "{id}");
+        }
+        assert!(library_cifs("builtin").unwrap().len() > 100);
+        assert!(library_cifs("/no/such/directory").is_err());
     }
 
     #[test]

@@ -102,11 +102,12 @@ impl SimulationOptions {
     }
 }
 
-/// One reciprocal-lattice point with its raw intensity.
+/// One reciprocal-lattice point with its Bragg angle (radians) and raw intensity.
 #[derive(Debug, Clone, Copy)]
 struct Point {
     hkl: [i32; 3],
     g: f64,
+    theta: f64,
     intensity: f64,
 }
 
@@ -116,6 +117,7 @@ struct Scatterer {
     species: usize,
     occupancy: f64,
     b: f64,
+    frac: [f64; 3],
 }
 
 /// Simulates the stick pattern of a structure; intensities scaled to a maximum of 100.
@@ -169,7 +171,18 @@ pub fn simulate(
             species,
             occupancy: site.occupancy,
             b,
+            frac: site.frac,
         });
+    }
+    // Sites grouped by species, each group in the structure's order: a species' phase sums are
+    // accumulated site by site in that order, without touching the other species' sums.
+    scatterers.sort_by_key(|s| s.species);
+    let mut runs: Vec<(usize, std::ops::Range<usize>)> = Vec::new();
+    for (j, sc) in scatterers.iter().enumerate() {
+        match runs.last_mut() {
+            Some((species, range)) if *species == sc.species => range.end = j + 1,
+            _ => runs.push((sc.species, j..j + 1)),
+        }
     }
     let form_factors: Vec<FormFactor> = species_keys
         .iter()
@@ -202,7 +215,8 @@ pub fn simulate(
         return Err(SimulationError::TooManyReflections { points });
     }
 
-    let phases = PhaseTables::new(structure, [hmax, kmax, lmax]);
+    let fracs: Vec<[f64; 3]> = scatterers.iter().map(|s| s.frac).collect();
+    let phases = PhaseTables::new(&fracs, [hmax, kmax, lmax]);
     let mut points = Vec::new();
     let mut acc = vec![(0.0f64, 0.0f64); species_keys.len()];
     let mut f0 = vec![0.0f64; species_keys.len()];
@@ -210,36 +224,80 @@ pub fn simulate(
         .monochromator_two_theta
         .map(|t| t.to_radians().cos().powi(2));
 
+    // One (h, k) row at a time: its l in range (with |g| and s²), and per species the phase sums
+    // A + iB = Σⱼ wⱼ exp(2πi g·rⱼ) for every l from the first to the last of them. Each sum
+    // takes its sites in the structure's order, as a point-by-point loop would.
+    let width_l = phases.width[2];
+    let mut in_range: Vec<(i32, f64, f64)> = Vec::new();
+    let mut row_s2 = vec![0.0f64; width_l];
+    let mut sum_re = vec![0.0f64; species_keys.len() * width_l];
+    let mut sum_im = vec![0.0f64; species_keys.len() * width_l];
+    let s2_of = |h: i32, k: i32, l: i32| {
+        let hf = [f64::from(h), f64::from(k), f64::from(l)];
+        let g = crate::lattice::quadratic_form(&gs, hf, hf).sqrt();
+        (g, (g / 2.0) * (g / 2.0))
+    };
     for h in 0..=hmax {
         for k in -kmax..=kmax {
             if h == 0 && k < 0 {
                 continue;
             }
+            in_range.clear();
             for l in -lmax..=lmax {
                 // One of each Friedel pair: (h, k, l) lexicographically positive.
                 if h == 0 && k == 0 && l <= 0 {
                     continue;
                 }
-                let hf = [f64::from(h), f64::from(k), f64::from(l)];
-                let g2 = crate::lattice::quadratic_form(&gs, hf, hf);
-                let g = g2.sqrt();
+                let (g, s2) = s2_of(h, k, l);
                 if g > max_r || g < min_r {
                     continue;
                 }
-                let s2 = (g / 2.0) * (g / 2.0);
+                in_range.push((l, g, s2));
+            }
+            let (Some(&(l_first, _, _)), Some(&(l_last, _, _))) =
+                (in_range.first(), in_range.last())
+            else {
+                continue;
+            };
+            let n = (l_last - l_first + 1) as usize;
+            let s2_row = &mut row_s2[..n];
+            for (l, s2) in (l_first..).zip(s2_row.iter_mut()) {
+                *s2 = s2_of(h, k, l).1;
+            }
+            for (species, range) in &runs {
+                let at = species * width_l;
+                let (re, im) = (&mut sum_re[at..at + n], &mut sum_im[at..at + n]);
+                re.fill(0.0);
+                im.fill(0.0);
+                for (j, sc) in (range.start..).zip(&scatterers[range.clone()]) {
+                    let (re1, im1) = phases.hk(j, h, k);
+                    let (cos_l, sin_l) = phases.l_run(j, l_first, n);
+                    let terms = re
+                        .iter_mut()
+                        .zip(im.iter_mut())
+                        .zip(cos_l.iter().zip(sin_l));
+                    if sc.b == 0.0 {
+                        let w = sc.occupancy;
+                        for ((re, im), (&e, &f)) in terms {
+                            *re += w * (re1 * e - im1 * f);
+                            *im += w * (re1 * f + im1 * e);
+                        }
+                    } else {
+                        for (((re, im), (&e, &f)), &s2) in terms.zip(s2_row.iter()) {
+                            let w = sc.occupancy * (-sc.b * s2).exp();
+                            *re += w * (re1 * e - im1 * f);
+                            *im += w * (re1 * f + im1 * e);
+                        }
+                    }
+                }
+            }
+            for &(l, g, s2) in &in_range {
+                let p = (l - l_first) as usize;
                 for (f, ff) in f0.iter_mut().zip(&form_factors) {
                     *f = ff.f0(s2);
                 }
-                acc.iter_mut().for_each(|a| *a = (0.0, 0.0));
-                for (j, sc) in scatterers.iter().enumerate() {
-                    let (c, s) = phases.phase(j, h, k, l);
-                    let mut w = sc.occupancy;
-                    if sc.b != 0.0 {
-                        w *= (-sc.b * s2).exp();
-                    }
-                    let a = &mut acc[sc.species];
-                    a.0 += w * c;
-                    a.1 += w * s;
+                for (species, a) in acc.iter_mut().enumerate() {
+                    *a = (sum_re[species * width_l + p], sum_im[species * width_l + p]);
                 }
                 // With f = r + i m per species and phase sums A + iB:
                 // F(g) = Σ (rA − mB) + i(rB + mA), F(−g) = Σ (rA + mB) + i(mA − rB).
@@ -260,19 +318,21 @@ pub fn simulate(
                 points.push(Point {
                     hkl: [h, k, l],
                     g,
+                    theta,
                     intensity,
                 });
             }
         }
     }
-    // pymatgen's order: by |g|, then by −h, −k, −l.
-    points.sort_by(|a, b| {
+    // pymatgen's order: by |g|, then by −h, −k, −l (no two points share hkl, so an unstable
+    // sort gives the same order).
+    points.sort_unstable_by(|a, b| {
         a.g.total_cmp(&b.g)
             .then(b.hkl[0].cmp(&a.hkl[0]))
             .then(b.hkl[1].cmp(&a.hkl[1]))
             .then(b.hkl[2].cmp(&a.hkl[2]))
     });
-    Ok(merge(&points, lambda, is_hexagonal(lattice)))
+    Ok(merge(&points, is_hexagonal(lattice)))
 }
 
 /// Lorentz–polarization factor at Bragg angle θ (radians); `mono` is cos² 2θm.
@@ -288,32 +348,30 @@ fn lorentz_polarization(theta: f64, mono: Option<f64>) -> f64 {
 
 /// Merges points into peaks, groups their indices into families, scales to 100 and drops
 /// the negligible ones.
-fn merge(points: &[Point], lambda: f64, hexagonal: bool) -> Vec<Reflection> {
+fn merge(points: &[Point], hexagonal: bool) -> Vec<Reflection> {
+    /// A peak: the points `points[range]`, which are consecutive in the sorted order.
     struct Bin {
         key: i64,
         intensity: f64,
         two_theta: f64,
         d: f64,
-        hkls: Vec<[i32; 3]>,
+        range: std::ops::Range<usize>,
     }
     let mut bins: Vec<Bin> = Vec::new();
-    for p in points {
-        let theta = (lambda * p.g / 2.0).clamp(-1.0, 1.0).asin();
-        let two_theta = (2.0 * theta).to_degrees();
+    for (i, p) in points.iter().enumerate() {
+        let two_theta = (2.0 * p.theta).to_degrees();
         let key = (two_theta / TWO_THETA_TOL).round_ties_even() as i64;
-        let neg = p.hkl.map(|v| -v);
         match bins.last_mut() {
             Some(bin) if bin.key == key => {
                 bin.intensity += p.intensity;
-                bin.hkls.push(p.hkl);
-                bin.hkls.push(neg);
+                bin.range.end = i + 1;
             }
             _ => bins.push(Bin {
                 key,
                 intensity: p.intensity,
                 two_theta,
                 d: 1.0 / p.g,
-                hkls: vec![p.hkl, neg],
+                range: i..i + 1,
             }),
         }
     }
@@ -321,10 +379,17 @@ fn merge(points: &[Point], lambda: f64, hexagonal: bool) -> Vec<Reflection> {
     if max <= 0.0 || !max.is_finite() {
         return Vec::new();
     }
+    // Each point stands for itself and its Friedel mate, in that order.
+    let mut hkls: Vec<[i32; 3]> = Vec::new();
     bins.into_iter()
         .filter(|b| b.intensity / max * 100.0 > SCALED_INTENSITY_TOL)
         .map(|b| {
-            let families = unique_families(&b.hkls, hexagonal);
+            hkls.clear();
+            for p in &points[b.range] {
+                hkls.push(p.hkl);
+                hkls.push(p.hkl.map(|v| -v));
+            }
+            let families = unique_families(&hkls, hexagonal);
             Reflection {
                 two_theta: b.two_theta,
                 d: b.d,
@@ -386,48 +451,80 @@ fn is_hexagonal(l: &Lattice) -> bool {
 /// exp(2πi n x) for every site, axis and index n in −N..=N, so that a structure factor term is
 /// a product of three table entries.
 struct PhaseTables {
-    /// Per axis: entries of site j at j·width + (n + N).
-    tables: [Vec<(f64, f64)>; 3],
+    /// Per axis: cos and sin of site j at j·width + (n + N).
+    cos: [Vec<f64>; 3],
+    sin: [Vec<f64>; 3],
     offset: [i32; 3],
     width: [usize; 3],
 }
 
 impl PhaseTables {
-    fn new(structure: &Structure, max: [i32; 3]) -> Self {
-        let mut tables: [Vec<(f64, f64)>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-        let mut width = [0usize; 3];
+    fn new(fracs: &[[f64; 3]], max: [i32; 3]) -> Self {
+        let max = max.map(|m| m.max(0));
+        let top = max.iter().copied().max().unwrap_or(0);
+        // Coordinates repeat (special positions, symmetry mates, the same value on several
+        // axes), so sin and cos of 2πnx are computed once per distinct x, for n = 0..=top;
+        // exp(−iφ) is the conjugate of exp(iφ) (sin is odd, cos even, and the angle's rounding
+        // is symmetric), so n < 0 takes the entries of −n.
+        let mut values: Vec<u64> = fracs.iter().flatten().map(|x| x.to_bits()).collect();
+        values.sort_unstable();
+        values.dedup();
+        let stride = top as usize + 1;
+        let mut sin_cos = Vec::with_capacity(values.len() * stride);
+        for &bits in &values {
+            let x = f64::from_bits(bits);
+            sin_cos.extend(
+                (0..=top).map(|i| (2.0 * std::f64::consts::PI * f64::from(i) * x).sin_cos()),
+            );
+        }
+        let width = max.map(|n| (2 * n + 1) as usize);
+        let mut cos: [Vec<f64>; 3] = Default::default();
+        let mut sin: [Vec<f64>; 3] = Default::default();
         for axis in 0..3 {
-            let n = max[axis].max(0);
-            width[axis] = (2 * n + 1) as usize;
-            let table = &mut tables[axis];
-            table.reserve(structure.sites.len() * width[axis]);
-            for site in &structure.sites {
-                let x = site.frac[axis];
-                for i in -n..=n {
-                    let (s, c) = (2.0 * std::f64::consts::PI * f64::from(i) * x).sin_cos();
-                    table.push((c, s));
+            cos[axis].reserve(fracs.len() * width[axis]);
+            sin[axis].reserve(fracs.len() * width[axis]);
+            for frac in fracs {
+                let v = values
+                    .binary_search(&frac[axis].to_bits())
+                    .unwrap_or_else(|i| i);
+                let entries = &sin_cos[v * stride..v * stride + max[axis] as usize + 1];
+                for &(s, c) in entries[1..].iter().rev() {
+                    cos[axis].push(c);
+                    sin[axis].push(-s);
+                }
+                for &(s, c) in entries {
+                    cos[axis].push(c);
+                    sin[axis].push(s);
                 }
             }
         }
         Self {
-            tables,
-            offset: max.map(|m| m.max(0)),
+            cos,
+            sin,
+            offset: max,
             width,
         }
     }
 
-    /// (cos, sin) of 2π(hx + ky + lz) for site j.
     #[inline]
-    fn phase(&self, j: usize, h: i32, k: i32, l: i32) -> (f64, f64) {
-        let at = |axis: usize, n: i32| {
-            let idx = j * self.width[axis] + (n + self.offset[axis]) as usize;
-            self.tables[axis][idx]
-        };
-        let (a, b) = at(0, h);
-        let (c, d) = at(1, k);
-        let (e, f) = at(2, l);
-        let (re1, im1) = (a * c - b * d, a * d + b * c);
-        (re1 * e - im1 * f, re1 * f + im1 * e)
+    fn index(&self, axis: usize, j: usize, n: i32) -> usize {
+        j * self.width[axis] + (n + self.offset[axis]) as usize
+    }
+
+    /// (cos, sin) of 2π(hx + ky) for site j.
+    #[inline]
+    fn hk(&self, j: usize, h: i32, k: i32) -> (f64, f64) {
+        let (ih, ik) = (self.index(0, j, h), self.index(1, j, k));
+        let (a, b) = (self.cos[0][ih], self.sin[0][ih]);
+        let (c, d) = (self.cos[1][ik], self.sin[1][ik]);
+        (a * c - b * d, a * d + b * c)
+    }
+
+    /// cos and sin of 2πlz for site j, for `n` consecutive l from `l_first`.
+    #[inline]
+    fn l_run(&self, j: usize, l_first: i32, n: usize) -> (&[f64], &[f64]) {
+        let at = self.index(2, j, l_first);
+        (&self.cos[2][at..at + n], &self.sin[2][at..at + n])
     }
 }
 
