@@ -117,11 +117,17 @@ fn check(dir: &Path, label: &str, library: &CandidateLibrary) -> Option<String> 
         .iter()
         .map(|p| {
             format!(
-                "{} {:.1}±{:.1}% conf {:.2}",
+                "{} {:.1}±{:.1}% conf {:.2} lat {:.3} {:.3} {:.3} {:.2} {:.2} {:.2}",
                 p.id,
                 100.0 * p.weight_fraction,
                 100.0 * p.weight_fraction_sigma,
-                p.confidence
+                p.confidence,
+                p.lattice.a,
+                p.lattice.b,
+                p.lattice.c,
+                p.lattice.alpha,
+                p.lattice.beta,
+                p.lattice.gamma
             )
         })
         .collect();

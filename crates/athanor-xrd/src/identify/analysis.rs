@@ -8,7 +8,7 @@ use super::fit::{calculate, FitState};
 use super::model::two_theta_of;
 use super::quant::weight_fractions;
 use super::report::{Alternative, Analysis, Curves, InstrumentReport, LatticeReport, PhaseReport};
-use super::search::{explain, phase_from_hit, Explanation, Prepared2, SearchResult};
+use super::search::{explain, phase_from_hit_with_peaks, Explanation, Prepared2, SearchResult};
 use super::IdentifyOptions;
 
 /// Scherrer constant used for crystallite sizes.
@@ -53,35 +53,64 @@ pub fn finish(
         best = explain(prep, prepared, state, options.final_iterations);
         without = rwp_without_each(prep, prepared, &best, options);
     }
-    // Alternatives: each phase replaced by the runners-up of the step that added it.
+    // Alternatives: each phase replaced by the runners-up of the step that added it, refined
+    // as fully as the reported fit; one that fits better takes the phase's place.
     let mut alternatives: Vec<(Alternative, usize)> = Vec::new();
     if options.alternatives > 0 {
-        for (pos, ph) in best.outcome.state.phases.iter().enumerate() {
-            let Some((_, hits)) = result.runners_up.iter().find(|(i, _)| *i == ph.index) else {
-                continue;
-            };
-            for hit in hits.iter().take(2) {
+        let mut pos = 0;
+        while pos < best.outcome.state.phases.len() {
+            let index = best.outcome.state.phases[pos].index;
+            let hits: Vec<_> = result
+                .runners_up
+                .iter()
+                .find(|(i, _)| *i == index)
+                .map(|(_, h)| h.iter().take(2).copied().collect())
+                .unwrap_or_default();
+            let mut swapped = false;
+            for hit in hits {
                 if best.indices().contains(&hit.index) {
                     continue;
                 }
                 let mut state = best.outcome.state.clone();
-                state.phases[pos] = phase_from_hit(prepared, hit, prep.fwhm);
-                let e = explain(prep, prepared, state, options.search_iterations + 4);
-                alternatives.push((alternative(prepared, &e, best.outcome.rwp), pos));
+                state.phases[pos] = phase_from_hit_with_peaks(
+                    prepared,
+                    &hit,
+                    prep.fwhm,
+                    &prep.observed,
+                    &prep.data.lines,
+                );
+                let e = explain(prep, prepared, state, options.final_iterations);
+                if e.penalized_rwp(prepared) < best.penalized_rwp(prepared) && !swapped {
+                    let old_rwp = best.outcome.rwp;
+                    let old = std::mem::replace(&mut best, e);
+                    alternatives.retain(|(_, p)| *p != pos);
+                    let _ = old_rwp;
+                    alternatives.push((alternative(prepared, &old, &best), pos));
+                    swapped = true;
+                } else {
+                    alternatives.push((alternative(prepared, &e, &best), pos));
+                }
             }
+            pos += 1;
         }
+        // Scores against the explanation finally reported.
+        for (a, _) in alternatives.iter_mut() {
+            a.score = (best.penalized_rwp(prepared) / a.penalized_rwp.max(1e-300)).min(1.0);
+        }
+        without = rwp_without_each(prep, prepared, &best, options);
     }
     let rwp_alt: Vec<Option<f64>> = (0..best.outcome.state.phases.len())
         .map(|pos| {
             alternatives
                 .iter()
                 .filter(|(_, p)| *p == pos)
-                .map(|(a, _)| a.rwp)
+                // The alternative's Rwp on the reported fit's penalised scale.
+                .map(|(a, _)| best.outcome.rwp * a.penalized_rwp / best.penalized_rwp(prepared))
                 .reduce(f64::min)
         })
         .collect();
     let mut alternatives: Vec<Alternative> = alternatives.into_iter().map(|(a, _)| a).collect();
-    alternatives.sort_by(|a, b| a.rwp.total_cmp(&b.rwp));
+    alternatives.sort_by(|a, b| a.penalized_rwp.total_cmp(&b.penalized_rwp));
     alternatives.truncate(options.alternatives);
     let rwp_without: Vec<Option<f64>> = without
         .iter()
@@ -124,7 +153,9 @@ fn rwp_without_each(
         .collect()
 }
 
-fn alternative(prepared: &[Prepared], e: &Explanation, best_rwp: f64) -> Alternative {
+fn alternative(prepared: &[Prepared], e: &Explanation, best: &Explanation) -> Alternative {
+    let penalized = e.penalized_rwp(prepared);
+    let best_pen = best.penalized_rwp(prepared);
     let phases: Vec<&Prepared> = e
         .outcome
         .state
@@ -136,11 +167,8 @@ fn alternative(prepared: &[Prepared], e: &Explanation, best_rwp: f64) -> Alterna
         phases: phases.iter().map(|p| p.candidate.id.clone()).collect(),
         formulas: phases.iter().map(|p| p.candidate.formula.clone()).collect(),
         rwp: e.outcome.rwp,
-        score: if e.outcome.rwp > 0.0 {
-            (best_rwp / e.outcome.rwp).min(1.0)
-        } else {
-            1.0
-        },
+        penalized_rwp: penalized,
+        score: (best_pen / penalized.max(1e-300)).min(1.0),
     }
 }
 

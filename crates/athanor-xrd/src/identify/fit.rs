@@ -58,8 +58,6 @@ pub struct FitControl {
 #[derive(Debug, Clone)]
 pub struct FitOutcome {
     pub state: FitState,
-    /// Σ w (y − calc)².
-    pub chi2: f64,
     pub rwp: f64,
     /// Goodness of fit χ²/(N − P).
     pub gof: f64,
@@ -337,7 +335,6 @@ pub fn fit(
     FitOutcome {
         rwp: rwp(data, chi2),
         state,
-        chi2,
         gof,
         cov,
         layout: lay,

@@ -50,7 +50,10 @@ pub struct Alternative {
     /// Their formulas, same order.
     pub formulas: Vec<String>,
     pub rwp: f64,
-    /// Rwp of the reported explanation divided by this one's (1 = as good).
+    /// Rwp weighed by how far the cells moved from their references (Rwp · (1 + Σ(ε/3 %)²), ε
+    /// the volumetric strain): explanations are ranked by it.
+    pub penalized_rwp: f64,
+    /// The reported explanation's penalised Rwp divided by this one's (1 = as good).
     pub score: f64,
 }
 

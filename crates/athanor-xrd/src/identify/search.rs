@@ -13,6 +13,8 @@ use super::screen::{screen, Hit};
 use super::{IdentifyError, IdentifyOptions};
 use crate::pattern::Pattern;
 
+/// A phase is added only if it lowers Rwp by at least this share.
+const MIN_RWP_GAIN: f64 = 0.1;
 /// Peaks must stand this many σ above the noise.
 const PEAK_SIGMA: f64 = 6.0;
 /// A residual peak is unexplained when the fit accounts for less than this share of it.
@@ -194,12 +196,26 @@ pub fn unexplained(prep: &Prepared2, calc: &[f64], background: &[f64]) -> Vec<Pe
         .collect()
 }
 
-/// A phase's starting state from a screening hit.
+/// A phase's starting state from a screening hit: the isotropic strain of the hit, then the
+/// lattice refined against the observed peak positions (each strong stick paired with the
+/// nearest observed peak; 1/d² is linear in the lattice parameters, so this is a linear least
+/// squares), which finds anisotropic changes (c/a, …) the isotropic screen cannot.
 pub fn phase_from_hit(prepared: &[Prepared], hit: &Hit, fwhm: f64) -> PhaseState {
+    phase_from_hit_with_peaks(prepared, hit, fwhm, &[], &[])
+}
+
+/// [`phase_from_hit`] with the observed peaks and radiation lines for the position refinement.
+pub fn phase_from_hit_with_peaks(
+    prepared: &[Prepared],
+    hit: &Hit,
+    fwhm: f64,
+    observed: &[Peak],
+    lines: &[(f64, f64)],
+) -> PhaseState {
     let lat = &prepared[hit.index].lattice;
     // g = g₀ / (1 + ε)², expressed along the (orthogonal) basis directions.
     let factor = 1.0 / ((1.0 + hit.strain) * (1.0 + hit.strain)) - 1.0;
-    let p = lat
+    let mut p: Vec<f64> = lat
         .basis
         .iter()
         .map(|n| {
@@ -208,6 +224,15 @@ pub fn phase_from_hit(prepared: &[Prepared], hit: &Hit, fwhm: f64) -> PhaseState
             factor * ng / nn.max(1e-300)
         })
         .collect();
+    if !observed.is_empty() && !lines.is_empty() {
+        for tol in [0.4f64, 0.2, 0.1] {
+            if let Some(better) =
+                match_positions(&prepared[hit.index], &p, observed, lines, tol.max(fwhm))
+            {
+                p = better;
+            }
+        }
+    }
     let y = if hit.width_factor > 1.5 {
         1.8 * fwhm
     } else {
@@ -221,6 +246,76 @@ pub fn phase_from_hit(prepared: &[Prepared], hit: &Hit, fwhm: f64) -> PhaseState
     }
 }
 
+/// One round of lattice refinement against observed peak positions; `None` when too few sticks
+/// find a partner.
+fn match_positions(
+    prep: &Prepared,
+    p: &[f64],
+    observed: &[Peak],
+    lines: &[(f64, f64)],
+    tol: f64,
+) -> Option<Vec<f64>> {
+    let k = prep.lattice.len();
+    if k == 0 {
+        return None;
+    }
+    // The intensity-weighted mean wavelength: unresolved doublets peak near it.
+    let wsum: f64 = lines.iter().map(|l| l.1).sum();
+    let lambda = lines.iter().map(|l| l.0 * l.1).sum::<f64>() / wsum.max(1e-300);
+    let g = prep.lattice.g(p);
+    let mut a = vec![0.0; k * k];
+    let mut b = vec![0.0; k];
+    let mut pairs = 0;
+    let strongest = prep.sticks.iter().map(|s| s.intensity).fold(0.0, f64::max);
+    for s in prep
+        .sticks
+        .iter()
+        .filter(|s| s.intensity >= 0.05 * strongest)
+    {
+        let q: f64 = s.v.iter().zip(&g).map(|(x, y)| x * y).sum();
+        let Some(tt) = super::model::two_theta_of(q, lambda) else {
+            continue;
+        };
+        let Some(near) = observed.iter().min_by(|x, y| {
+            (x.two_theta - tt)
+                .abs()
+                .total_cmp(&(y.two_theta - tt).abs())
+        }) else {
+            continue;
+        };
+        if (near.two_theta - tt).abs() > tol {
+            continue;
+        }
+        let st = (near.two_theta.to_radians() / 2.0).sin();
+        let q_obs = 4.0 * st * st / (lambda * lambda);
+        // q_obs − q(p) = Σ δpⱼ (v·Nⱼ)
+        let row: Vec<f64> = prep
+            .lattice
+            .basis
+            .iter()
+            .map(|n| s.v.iter().zip(n).map(|(x, y)| x * y).sum())
+            .collect();
+        let w = s.intensity.sqrt() / (q * q).max(1e-300);
+        for i in 0..k {
+            b[i] += w * row[i] * (q_obs - q);
+            for j in 0..k {
+                a[i * k + j] += w * row[i] * row[j];
+            }
+        }
+        pairs += 1;
+    }
+    if pairs < k + 2 {
+        return None;
+    }
+    for i in 0..k {
+        a[i * k + i] *= 1.0 + 1e-9;
+    }
+    let delta = super::linalg::cholesky_solve(&a, &b, k)?;
+    let out: Vec<f64> = p.iter().zip(&delta).map(|(x, d)| x + d).collect();
+    // Refuse changes beyond the screen's strain range.
+    out.iter().all(|v| v.abs() < 0.15).then_some(out)
+}
+
 /// One explanation: a fitted set of phases.
 #[derive(Debug, Clone)]
 pub struct Explanation {
@@ -232,7 +327,28 @@ impl Explanation {
     pub fn indices(&self) -> Vec<usize> {
         self.outcome.state.phases.iter().map(|p| p.index).collect()
     }
+
+    /// Rwp weighed against how far the phases' cells had to move from their references:
+    /// Rwp · (1 + Σ (ε_p / ε₀)²), ε_p the volumetric strain (V/V₀)^(1/3) − 1 of phase p and
+    /// ε₀ = 3 %. Comparing explanations by it prefers, of two that fit alike, the one whose
+    /// references match the cells; a reference squeezed by several percent to mimic another
+    /// phase's pattern loses to that phase.
+    pub fn penalized_rwp(&self, prepared: &[Prepared]) -> f64 {
+        let mut penalty = 0.0;
+        for ph in &self.outcome.state.phases {
+            let c = &prepared[ph.index];
+            let v0 = c.candidate.structure.lattice.volume();
+            if let Some(l) = c.lattice.lattice(&ph.p) {
+                let e = (l.volume() / v0).cbrt() - 1.0;
+                penalty += (e / STRAIN_SCALE).powi(2);
+            }
+        }
+        self.outcome.rwp * (1.0 + penalty)
+    }
 }
+
+/// The strain scale of [`Explanation::penalized_rwp`].
+const STRAIN_SCALE: f64 = 0.03;
 
 /// Fits a state and finds what it leaves unexplained.
 pub fn explain(
@@ -353,16 +469,27 @@ pub fn search(
             .iter()
             .map(|hit| {
                 let mut s = current.outcome.state.clone();
-                s.phases.push(phase_from_hit(prepared, hit, prep.fwhm));
+                s.phases.push(phase_from_hit_with_peaks(
+                    prepared,
+                    hit,
+                    prep.fwhm,
+                    &prep.observed,
+                    &prep.data.lines,
+                ));
                 s
             })
             .collect();
         let mut trials = explain_all(prep, prepared, states, options.search_iterations);
-        trials.sort_by(|a, b| a.outcome.chi2.total_cmp(&b.outcome.chi2));
+        trials.sort_by(|a, b| {
+            a.penalized_rwp(prepared)
+                .total_cmp(&b.penalized_rwp(prepared))
+        });
         let Some(best) = trials.first() else { break };
         let old_u = unexplained_height(&current.unexplained);
         let new_u = unexplained_height(&best.unexplained);
-        let better_fit = best.outcome.chi2 < 0.97 * current.outcome.chi2;
+        // A new phase must lower Rwp markedly: small gains come as easily from absorbing the
+        // misfit of phases already there.
+        let better_fit = best.outcome.rwp < (1.0 - MIN_RWP_GAIN) * current.outcome.rwp;
         let explains = new_u <= 0.8 * old_u || best.unexplained.len() < current.unexplained.len();
         let added = best.outcome.state.phases.last().map(|p| p.index);
         let contributes = best
