@@ -11,7 +11,7 @@ use athanor_xrd::identify::{
     self, Analysis, Candidate, CandidateLibrary, IdentifyOptions, LibrarySettings,
 };
 use athanor_xrd::profile::InstrumentProfile;
-use athanor_xrd::{cif, formats, library, Element, Pattern, Radiation};
+use athanor_xrd::{cif, formats, library, Element, Pattern, Radiation, ScatteringTable};
 use clap::{Args, ValueEnum};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -38,6 +38,20 @@ pub struct CommonArgs {
     /// without it the widths are estimated from the pattern.
     #[arg(long)]
     profile: Option<String>,
+    /// Atomic scattering factors of the candidates' stick patterns: waasmaier-kirfel (default,
+    /// with anomalous dispersion) or pymatgen.
+    #[arg(long, default_value = "waasmaier-kirfel", value_parser = parse_table)]
+    scattering: ScatteringTable,
+}
+
+fn parse_table(s: &str) -> Result<ScatteringTable, String> {
+    ScatteringTable::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = ScatteringTable::ALL.iter().map(|t| t.name()).collect();
+        format!(
+            "unknown scattering table '{s}' (known: {})",
+            names.join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Args)]
@@ -140,6 +154,7 @@ fn library_settings(common: &CommonArgs, pattern: &Pattern) -> anyhow::Result<Li
         (None, None) => Radiation::parse("CuKa")?,
     };
     let mut settings = LibrarySettings::new(radiation);
+    settings.table = common.scattering;
     if let Some(r) = pattern.meta().alpha2_ratio {
         settings.ka2_ratio = r;
     }
