@@ -6,6 +6,7 @@ pub mod migrate;
 pub mod serve;
 pub mod token;
 pub mod xrd;
+pub mod xrd_bench;
 
 use std::process::ExitCode;
 

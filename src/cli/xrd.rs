@@ -32,6 +32,9 @@ pub enum XrdCommand {
     /// The built-in reference library of crystal structures.
     #[command(subcommand)]
     Library(LibraryCommand),
+    /// Benchmark phase identification on the synthetic mixtures (recall, precision, weight
+    /// fractions, confidence reliability, time per pattern).
+    BenchIdentify(super::xrd_bench::BenchIdentifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +125,7 @@ pub fn run(cmd: XrdCommand) -> anyhow::Result<ExitCode> {
         XrdCommand::Convert { input, output } => convert(&input, &output),
         XrdCommand::Library(LibraryCommand::List { format }) => library_list(format),
         XrdCommand::Library(LibraryCommand::Show { id }) => library_show(&id),
+        XrdCommand::BenchIdentify(args) => super::xrd_bench::run(&args),
     }
 }
 
