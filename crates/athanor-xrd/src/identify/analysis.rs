@@ -8,7 +8,9 @@ use super::fit::{calculate, FitState};
 use super::model::two_theta_of;
 use super::quant::weight_fractions;
 use super::report::{Alternative, Analysis, Curves, InstrumentReport, LatticeReport, PhaseReport};
-use super::search::{explain, phase_from_hit_with_peaks, Explanation, Prepared2, SearchResult};
+use super::search::{
+    explain, explain_all, phase_from_hit_with_peaks, Explanation, Prepared2, SearchResult,
+};
 use super::IdentifyOptions;
 
 /// Scherrer constant used for crystallite sizes.
@@ -79,7 +81,16 @@ pub fn finish(
                     &prep.observed,
                     &prep.data.lines,
                 );
-                let e = explain(prep, prepared, state, options.final_iterations);
+                // A short fit first; a full one only when it comes close.
+                let mut e = explain(prep, prepared, state, options.search_iterations + 4);
+                if e.penalized_rwp(prepared) < 1.1 * best.penalized_rwp(prepared) {
+                    e = explain(
+                        prep,
+                        prepared,
+                        e.outcome.state.clone(),
+                        options.final_iterations,
+                    );
+                }
                 if e.penalized_rwp(prepared) < best.penalized_rwp(prepared) && !swapped {
                     let old_rwp = best.outcome.rwp;
                     let old = std::mem::replace(&mut best, e);
@@ -144,12 +155,16 @@ fn rwp_without_each(
     best: &Explanation,
     options: &IdentifyOptions,
 ) -> Vec<Option<Explanation>> {
-    (0..best.outcome.state.phases.len())
+    let states: Vec<FitState> = (0..best.outcome.state.phases.len())
         .map(|i| {
             let mut state = best.outcome.state.clone();
             state.phases.remove(i);
-            Some(explain(prep, prepared, state, options.search_iterations))
+            state
         })
+        .collect();
+    explain_all(prep, prepared, states, options.search_iterations)
+        .into_iter()
+        .map(Some)
         .collect()
 }
 

@@ -383,8 +383,8 @@ pub struct SearchResult {
     pub runners_up: Vec<(usize, Vec<Hit>)>,
 }
 
-/// Fits several states, on two threads when there are several.
-fn explain_all(
+/// Fits several states, on two threads when there are several (results in the same order).
+pub fn explain_all(
     prep: &Prepared2,
     prepared: &[Prepared],
     states: Vec<FitState>,
