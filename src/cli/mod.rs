@@ -7,6 +7,7 @@ pub mod serve;
 pub mod token;
 pub mod xrd;
 pub mod xrd_bench;
+pub mod xrd_identify;
 
 use std::process::ExitCode;
 
