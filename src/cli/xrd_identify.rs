@@ -84,6 +84,7 @@ pub struct RefineArgs {
 
 /// `athanor xrd identify`.
 pub fn run_identify(args: &IdentifyArgs) -> anyhow::Result<ExitCode> {
+    check_plot(&args.common)?;
     let pattern = read_pattern(&args.pattern)?;
     let settings = library_settings(&args.common, &pattern)?;
     let candidates = if args.library == "builtin" {
@@ -120,6 +121,7 @@ pub fn run_identify(args: &IdentifyArgs) -> anyhow::Result<ExitCode> {
 
 /// `athanor xrd refine`.
 pub fn run_refine(args: &RefineArgs) -> anyhow::Result<ExitCode> {
+    check_plot(&args.common)?;
     let pattern = read_pattern(&args.pattern)?;
     let settings = library_settings(&args.common, &pattern)?;
     let mut candidates = Vec::new();
@@ -220,7 +222,8 @@ fn read_candidate(spec: &str) -> anyhow::Result<Candidate> {
     Ok(Candidate::from_structure(id, structure))
 }
 
-fn output(analysis: &Analysis, common: &CommonArgs, pattern: &Path) -> anyhow::Result<ExitCode> {
+/// Refuses a plot file that is not .svg before any work is done.
+fn check_plot(common: &CommonArgs) -> anyhow::Result<()> {
     if let Some(plot) = &common.plot {
         let ext = plot
             .extension()
@@ -232,6 +235,12 @@ fn output(analysis: &Analysis, common: &CommonArgs, pattern: &Path) -> anyhow::R
                 plot.display()
             );
         }
+    }
+    Ok(())
+}
+
+fn output(analysis: &Analysis, common: &CommonArgs, pattern: &Path) -> anyhow::Result<ExitCode> {
+    if let Some(plot) = &common.plot {
         let title = pattern
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -350,7 +350,7 @@ fn report(
     let mut warnings = Vec::new();
     for h in &prep.humps {
         warnings.push(format!(
-            "amorphous hump at {:.1}° 2θ (FWHM {:.1}°, {:.1} % of the signal): not fitted as a phase",
+            "amorphous hump at {:.1}° 2θ (FWHM {:.1}°, {:.1} % of the signal), fitted as a background term, not as a phase",
             h.two_theta,
             h.fwhm,
             100.0 * h.area_fraction
