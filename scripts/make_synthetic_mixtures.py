@@ -36,7 +36,10 @@ What one mixture is
   solid solutions up to ~1 %). The strained lattice is recorded in the truth.
 * Displacement: each site keeps the isotropic displacement parameter of its CIF (Uiso/Biso, or
   Ueq = 1/3 Σ U^ij a*_i a*_j a_i·a_j of an anisotropic tensor); sites without one get none. It
-  enters pymatgen as isotropic U_cif site properties of the strained cell.
+  enters pymatgen as isotropic U_cif site properties of the strained cell. Entries with a site
+  U above MAX_PLAUSIBLE_U = 0.1 Å² (B > 7.9 Å²) are never drawn: BaTiO3_99 (Ba U = 0.196 Å² as
+  stored) and La2O2CO3_194 (La U33 = 4.3 Å², an impossible value that makes La all but
+  invisible); both stay candidates for the engine.
 * Sticks: pymatgen XRDCalculator("CuKa1") (λ1 = 1.54056 Å, pymatgen's atomic scattering table,
   no anomalous dispersion), get_pattern(scaled=False) on 2θ 5-95°: per-cell intensities
   |F|² · (1 + cos²2θ)/(sin²θ cosθ), summed over the reflections of each peak (multiplicity).
@@ -127,6 +130,10 @@ BASE_U, BASE_V, BASE_W = 0.0011090, -0.0011090, 0.0027726
 BASE_X = 0.0325
 SCHERRER_K = 0.9
 
+# A site displacement above this (B > 7.9 Å²) is not physical for a crystalline phase at room
+# temperature; entries that state one are never drawn (they stay candidates).
+MAX_PLAUSIBLE_U = 0.1
+
 LOOKALIKE_COSINE = 0.95
 LOOKALIKE_STRETCH = 0.025
 LOOKALIKE_FWHM = 0.12
@@ -200,7 +207,7 @@ def displacement_by_label(block: dict, lattice: Lattice) -> dict[str, float]:
                 u11, u22, u33, u12, u13, u23 = vals
                 m = np.array([[u11, u12, u13], [u12, u22, u23], [u13, u23, u33]])
                 ueq = float(np.sum(m * np.outer(astar, astar) * g) / 3.0)
-                out[label] = ueq  # the tensor's Ueq takes precedence over a stated Uiso
+                out.setdefault(label, ueq)  # a stated Uiso/Biso (the author's Ueq) comes first
     return out
 
 
@@ -366,7 +373,7 @@ def draw_phases(rng, n: int, entries: list[Entry], look: LookAlikes) -> list[Ent
             picked.append(nxt)
             elements |= nxt.elements
             cations |= nxt.cations
-        if not ok:
+        if not ok or any(p.u_iso.max(initial=0.0) > MAX_PLAUSIBLE_U for p in picked):
             continue
         allowed = [e.id for e in entries if e.elements <= elements]
         if any(
