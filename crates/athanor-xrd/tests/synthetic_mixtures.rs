@@ -1,4 +1,4 @@
-//! Phase identification on ten of the synthetic mixtures of tests/fixtures/synthetic (pymatgen
+//! Phase identification on ten of the 240 synthetic mixtures of tests/fixtures/synthetic (pymatgen
 //! stick patterns with the generator's own profile, Kα2, strain, background and noise; see
 //! scripts/make_synthetic_mixtures.py): the phases found and their weight fractions are checked
 //! against the generator's truth. The whole benchmark (240 mixtures, timings, reliability
@@ -14,9 +14,10 @@ use athanor_xrd::{formats, Element, Radiation};
 use flate2::read::GzDecoder;
 use serde::Deserialize;
 
-/// Mixtures 1–10: the phase count cycles 1, 2, 3, 4, so these hold 1 to 4 phases (three with a
-/// minor phase of 3–8 wt%).
-const MIXTURES: std::ops::RangeInclusive<u32> = 1..=10;
+/// Ten mixtures: two of one phase, three of two, two of three, three of four, with six minor
+/// phases of 3.4–4.9 wt% among them. Chosen among those the engine identifies in under a second in
+/// a release build, so that the test stays short.
+const MIXTURES: [u32; 10] = [1, 13, 6, 10, 22, 11, 27, 4, 36, 40];
 
 #[derive(Debug, Deserialize)]
 struct Truth {
@@ -126,5 +127,5 @@ fn ten_synthetic_mixtures_are_identified_and_quantified() {
     // are a small sample; these bounds catch a broken engine, not a 1 % regression.
     assert!(recall >= 0.85, "recall {recall:.3}\n{log}");
     assert!(precision >= 0.85, "precision {precision:.3}\n{log}");
-    assert!(mae <= 0.05, "weight-fraction MAE {mae:.4}\n{log}");
+    assert!(mae <= 0.03, "weight-fraction MAE {mae:.4}\n{log}");
 }
