@@ -80,7 +80,10 @@ struct MixtureResult {
     /// |reported − true| weight fraction of every true phase that was found.
     weight_errors: Vec<f64>,
     rwp: Option<f64>,
+    /// Wall clock of the identification.
     seconds: f64,
+    /// Processor time the whole process spent meanwhile (all threads; Linux only).
+    cpu_seconds: Option<f64>,
     /// The engine's error, when it failed (every true phase then counts as missed).
     error: Option<String>,
 }
@@ -103,6 +106,8 @@ struct Timing {
     p90_s: f64,
     worst_s: f64,
     mean_s: f64,
+    /// Median processor time (all threads), when measured.
+    median_cpu_s: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -175,10 +180,15 @@ pub fn run(args: &BenchIdentifyArgs) -> anyhow::Result<ExitCode> {
     for (i, truth) in truths.iter().enumerate() {
         let pattern = read_pattern(&args.dir, truth)?;
         let options = options_for(truth)?;
+        let cpu0 = process_cpu_seconds();
         let t0 = Instant::now();
         let outcome = identify(&pattern, &library, &options);
         let seconds = t0.elapsed().as_secs_f64();
-        let result = score(truth, outcome.as_ref().map_err(|e| e.to_string()), seconds);
+        let cpu_seconds = process_cpu_seconds()
+            .zip(cpu0)
+            .map(|(after, before)| after - before);
+        let mut result = score(truth, outcome.as_ref().map_err(|e| e.to_string()), seconds);
+        result.cpu_seconds = cpu_seconds;
         if !args.json {
             eprint!(
                 "\r{}/{} {} {:.2} s   ",
@@ -308,8 +318,22 @@ fn score(truth: &Truth, outcome: Result<&Analysis, String>, seconds: f64) -> Mix
         weight_errors,
         rwp,
         seconds,
+        cpu_seconds: None,
         error,
     }
+}
+
+/// User + system time of this process so far, from /proc/self/stat (Linux; its clock ticks are
+/// USER_HZ = 100 per second). None where that file does not exist.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which may hold spaces) start with field 3, the state;
+    // utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 fn ratio(num: usize, den: usize) -> f64 {
@@ -341,12 +365,15 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 fn timing(results: &[&MixtureResult]) -> Timing {
     let mut t: Vec<f64> = results.iter().map(|r| r.seconds).collect();
     t.sort_by(f64::total_cmp);
+    let mut cpu: Vec<f64> = results.iter().filter_map(|r| r.cpu_seconds).collect();
+    cpu.sort_by(f64::total_cmp);
     Timing {
         count: t.len(),
         median_s: quantile(&t, 0.5),
         p90_s: quantile(&t, 0.9),
         worst_s: t.last().copied().unwrap_or(f64::NAN),
         mean_s: mean(t.iter().copied()),
+        median_cpu_s: (cpu.len() == t.len() && !cpu.is_empty()).then(|| quantile(&cpu, 0.5)),
     }
 }
 
@@ -480,7 +507,7 @@ fn to_text(report: &Report, worst: usize) -> String {
         o.mixtures, report.directory, report.library_entries, report.library_build_s
     ));
     s.push_str(&format!(
-        "{:<8} {:>5} {:>6} {:>7} {:>9} {:>10} {:>10} {:>12} {:>10} {:>9} {:>9} {:>9}\n",
+        "{:<8} {:>5} {:>6} {:>7} {:>9} {:>10} {:>10} {:>13} {:>10} {:>9} {:>9} {:>9} {:>8}\n",
         "phases",
         "mix",
         "true",
@@ -492,11 +519,12 @@ fn to_text(report: &Report, worst: usize) -> String {
         "wf max",
         "median s",
         "p90 s",
-        "worst s"
+        "worst s",
+        "cpu s"
     ));
     let row = |label: String, sc: &Scores| {
         format!(
-            "{:<8} {:>5} {:>6} {:>7} {:>9} {:>10} {:>10} {:>12} {:>10} {:>9.3} {:>9.3} {:>9.3}\n",
+            "{:<8} {:>5} {:>6} {:>7} {:>9} {:>10} {:>10} {:>13} {:>10} {:>9.3} {:>9.3} {:>9.3} {:>8}\n",
             label,
             sc.mixtures,
             sc.true_phases,
@@ -508,13 +536,20 @@ fn to_text(report: &Report, worst: usize) -> String {
             wt(sc.weight_max_error),
             sc.timing.median_s,
             sc.timing.p90_s,
-            sc.timing.worst_s
+            sc.timing.worst_s,
+            sc.timing
+                .median_cpu_s
+                .map_or("-".into(), |c| format!("{c:.2}"))
         )
     };
     for (n, sc) in &report.by_phase_count {
         s.push_str(&row(n.to_string(), sc));
     }
     s.push_str(&row("all".into(), o));
+    s.push_str(
+        "(seconds: wall clock of one identification; cpu s: median processor time of the process \
+         meanwhile, all threads)\n",
+    );
     let m = &report.minor_phases;
     s.push_str(&format!(
         "\nminor phases (< {:.0} wt%): {} of {} found (recall {}), wf MAE {}\n",
