@@ -33,9 +33,12 @@ pub struct BenchIdentifyArgs {
     /// Print the whole result as JSON (summary and every mixture).
     #[arg(long)]
     json: bool,
-    /// Only the first N mixtures, in name order.
+    /// Only the first N mixtures, in name order (after --phases).
     #[arg(long)]
     limit: Option<usize>,
+    /// Only the mixtures of this many phases (e.g. 4 for the performance case).
+    #[arg(long)]
+    phases: Option<usize>,
     /// How many of the worst mixtures the text report lists.
     #[arg(long, default_value_t = 20)]
     worst: usize,
@@ -162,7 +165,7 @@ struct MinorScores {
 
 /// Runs the benchmark and prints its report.
 pub fn run(args: &BenchIdentifyArgs) -> anyhow::Result<ExitCode> {
-    let truths = read_truths(&args.dir, args.limit)?;
+    let truths = read_truths(&args.dir, args.phases, args.limit)?;
     if truths.is_empty() {
         bail!(
             "no mixtures (mix_*.json) in {}; make them with scripts/make_synthetic_mixtures.py",
@@ -218,7 +221,11 @@ pub fn run(args: &BenchIdentifyArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn read_truths(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Truth>> {
+fn read_truths(
+    dir: &Path,
+    phases: Option<usize>,
+    limit: Option<usize>,
+) -> anyhow::Result<Vec<Truth>> {
     let listing =
         fs::read_dir(dir).with_context(|| format!("cannot read the folder {}", dir.display()))?;
     let mut paths = Vec::new();
@@ -230,21 +237,22 @@ fn read_truths(dir: &Path, limit: Option<usize>) -> anyhow::Result<Vec<Truth>> {
         }
     }
     paths.sort();
-    if let Some(n) = limit {
-        paths.truncate(n);
+    let mut truths = Vec::new();
+    for p in &paths {
+        let text = fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let truth: Truth = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a mixture truth file", p.display()))?;
+        if truth.phases.is_empty() {
+            bail!("{}: the truth lists no phase", p.display());
+        }
+        if phases.is_none_or(|n| truth.phases.len() == n) {
+            truths.push(truth);
+        }
     }
-    paths
-        .iter()
-        .map(|p| {
-            let text = fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let truth: Truth = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not a mixture truth file", p.display()))?;
-            if truth.phases.is_empty() {
-                bail!("{}: the truth lists no phase", p.display());
-            }
-            Ok(truth)
-        })
-        .collect()
+    if let Some(n) = limit {
+        truths.truncate(n);
+    }
+    Ok(truths)
 }
 
 /// The pattern file named by the truth; `.gz` files are decompressed first.
