@@ -14,7 +14,7 @@ use anyhow::{bail, Context};
 use athanor_xrd::identify::{
     identify, Analysis, Candidate, CandidateLibrary, IdentifyOptions, LibrarySettings,
 };
-use athanor_xrd::{formats, Element, Pattern, Radiation};
+use athanor_xrd::{formats, Element, Pattern, Radiation, ScatteringTable};
 use clap::Args;
 use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
@@ -42,9 +42,24 @@ pub struct BenchIdentifyArgs {
     /// How many of the worst mixtures the text report lists.
     #[arg(long, default_value_t = 20)]
     worst: usize,
+    /// Atomic scattering factors of the candidates: waasmaier-kirfel (the engine's default) or
+    /// pymatgen (the table the mixtures were made with; shows how much of the weight error is
+    /// the intensity model).
+    #[arg(long, default_value = "waasmaier-kirfel", value_parser = parse_table)]
+    scattering: ScatteringTable,
     /// Also write the JSON result (as --json prints it) to this file.
     #[arg(long)]
     save: Option<PathBuf>,
+}
+
+fn parse_table(s: &str) -> Result<ScatteringTable, String> {
+    ScatteringTable::from_name(s).ok_or_else(|| {
+        let names: Vec<&str> = ScatteringTable::ALL.iter().map(|t| t.name()).collect();
+        format!(
+            "unknown scattering table '{s}' (known: {})",
+            names.join(", ")
+        )
+    })
 }
 
 /// The parts of a truth file the benchmark reads.
@@ -143,6 +158,7 @@ struct ReliabilityBin {
 #[derive(Debug, Serialize)]
 struct Report {
     directory: String,
+    scattering: &'static str,
     library_entries: usize,
     library_build_s: f64,
     overall: Scores,
@@ -173,7 +189,8 @@ pub fn run(args: &BenchIdentifyArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let started = Instant::now();
-    let settings = LibrarySettings::new(Radiation::parse("CuKa")?);
+    let mut settings = LibrarySettings::new(Radiation::parse("CuKa")?);
+    settings.table = args.scattering;
     let library = CandidateLibrary::build(Candidate::builtin_library()?, &settings)
         .context("building the candidate library")?;
     let library_build_s = started.elapsed().as_secs_f64();
@@ -480,6 +497,7 @@ fn summarise(
 
     Report {
         directory: args.dir.display().to_string(),
+        scattering: args.scattering.name(),
         library_entries,
         library_build_s,
         overall: scores(&all),
@@ -511,8 +529,12 @@ fn to_text(report: &Report, worst: usize) -> String {
     let mut s = String::new();
     let o = &report.overall;
     s.push_str(&format!(
-        "{} mixtures from {}; {} library candidates (built in {:.2} s)\n\n",
-        o.mixtures, report.directory, report.library_entries, report.library_build_s
+        "{} mixtures from {}; {} library candidates ({} scattering factors, built in {:.2} s)\n\n",
+        o.mixtures,
+        report.directory,
+        report.library_entries,
+        report.scattering,
+        report.library_build_s
     ));
     s.push_str(&format!(
         "{:<8} {:>5} {:>6} {:>7} {:>9} {:>10} {:>10} {:>13} {:>10} {:>9} {:>9} {:>9} {:>8}\n",
