@@ -5,6 +5,7 @@ Run from the repository root:
 
     python3 scripts/make_synthetic_mixtures.py           # write crates/athanor-xrd/tests/fixtures/synthetic/
     python3 scripts/make_synthetic_mixtures.py --check   # regenerate in memory, compare with the files
+    python3 scripts/make_synthetic_mixtures.py --visibility bench.json   # read a benchmark's misses
 
 Every mixture is 1-4 phases of the built-in library (crates/athanor-xrd/library), drawn with a
 seeded generator, so the same command always writes the same patterns and truths. Nothing here
@@ -595,6 +596,70 @@ def make_mixture(k: int, entries: list[Entry], look: LookAlikes) -> tuple[str, d
 
 
 # ---------------------------------------------------------------------------------------------
+# Visibility of phases (to read a benchmark's misses)
+
+
+def phase_visibility(truth: dict, entries: dict[str, Entry]) -> dict[str, float]:
+    """Signal-to-noise ratio of each phase's strongest point in the noiseless pattern: its
+    contribution there over the square root of the expected counts (all phases + background)."""
+    x = TWO_THETA_MIN + STEP * np.arange(N_POINTS)
+    prof = truth["profile"]
+    total = background(x, truth["background"])
+    parts = {}
+    for p in truth["phases"]:
+        e = entries[p["id"]]
+        lat = p["lattice"]
+        s = Structure(
+            Lattice.from_parameters(lat["a"], lat["b"], lat["c"], lat["alpha"], lat["beta"], lat["gamma"]),
+            e.structure.species_and_occu,
+            e.structure.frac_coords,
+            labels=[site.label for site in e.structure],
+        )
+        tt, inten = sticks(s, e.u_iso)
+        y = p["scale"] * render_phase(x, tt, inten, prof, p["lorentzian_y_deg"], p["lorentzian_x_extra_deg"])
+        parts[p["id"]] = y
+        total = total + y
+    out = {}
+    for id_, y in parts.items():
+        i = int(np.argmax(y))
+        out[id_] = float(y[i] / math.sqrt(total[i]))
+    return out
+
+
+def visibility_report(bench_json: Path, entries: list[Entry]) -> int:
+    """Recall by visibility of the minor (< 8 wt%) and missed phases of a saved
+    `athanor xrd bench-identify --save` result."""
+    by_id = {e.id: e for e in entries}
+    result = json.loads(bench_json.read_text(encoding="utf-8"))
+    bins = [(0, 5), (5, 10), (10, 20), (20, math.inf)]
+    counts = {b: [0, 0] for b in bins}
+    rows = []
+    for mix in result["mixtures"]:
+        multi = len(mix["truth"]) > 1
+        picked = [t for t in mix["truth"] if (multi and t["weight_fraction"] < 0.08) or t["id"] in mix["missed"]]
+        if not picked:
+            continue
+        truth = json.loads((OUT / f"{mix['id']}.json").read_text(encoding="utf-8"))
+        snr = phase_visibility(truth, by_id)
+        for t in picked:
+            found = t["id"] not in mix["missed"]
+            v = snr[t["id"]]
+            b = next(b for b in bins if b[0] <= v < b[1])
+            counts[b][0] += 1
+            counts[b][1] += found
+            rows.append((v, mix["id"], t["id"], t["weight_fraction"], found))
+    print("visibility (SNR of the phase's strongest point)  phases  found")
+    for b in bins:
+        label = f">= {b[0]}" if b[1] == math.inf else f"{b[0]}-{b[1]}"
+        print(f"{label:<47} {counts[b][0]:>6} {counts[b][1]:>6}")
+    print("\nmissed phases:")
+    for v, mix_id, id_, w, found in sorted(rows):
+        if not found:
+            print(f"  {mix_id} {id_:<32} {100 * w:5.1f} wt%  SNR {v:6.1f}")
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
 # Output
 
 
@@ -666,12 +731,21 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--check", action="store_true", help="compare with the committed files instead of writing")
     ap.add_argument("--count", type=int, default=N_MIXTURES, help="number of mixtures (default %(default)s)")
+    ap.add_argument(
+        "--visibility",
+        type=Path,
+        metavar="BENCH_JSON",
+        help="instead: recall by visibility of the minor and missed phases of a saved "
+        "`athanor xrd bench-identify --save` result",
+    )
     args = ap.parse_args()
     if not (Path("Cargo.toml").is_file() and LIBRARY.is_dir()):
         print("run from the repository root", file=sys.stderr)
         return 2
 
     entries = load_library()
+    if args.visibility:
+        return visibility_report(args.visibility, entries)
     look = LookAlikes({e.id: e for e in entries})
     vers = versions()
     truths = []
