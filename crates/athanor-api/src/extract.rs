@@ -1,7 +1,9 @@
 //! Request extractors whose every rejection is a problem answer naming the field at fault.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
@@ -88,5 +90,72 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryParams<T>
                 )
                 .with_field(field)
             })
+    }
+}
+
+/// Path parameters: 400 naming the parameter when one is not valid UTF-8 or does not parse, as a
+/// problem answer (axum's own `Path` rejection is plain text).
+#[derive(Debug)]
+pub struct PathParam<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for PathParam<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(err)) => {
+                let field = match err.kind() {
+                    ErrorKind::InvalidUtf8InPathParam { key }
+                    | ErrorKind::ParseErrorAtKey { key, .. }
+                    | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+                    _ => None,
+                };
+                let problem = ApiError::malformed(format!("path parameter: {}", err.body_text()));
+                Err(match field {
+                    Some(f) => problem.with_field(f),
+                    None => problem,
+                })
+            }
+            Err(other) => {
+                // Only a routing mistake (a handler asking for parameters its route lacks) lands here.
+                tracing::error!(error = %other, "path extraction failed");
+                Err(ApiError::internal())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use axum::Router;
+    use tower::ServiceExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_path_parameter_that_is_not_utf8_is_a_problem_naming_it() {
+        let app: Router = Router::new().route(
+            "/things/{id}",
+            get(|PathParam(id): PathParam<String>| async move { id }),
+        );
+        let response = app
+            .oneshot(Request::get("/things/%FF").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = axum::body::to_bytes(response.into_body(), 4096)
+            .await
+            .unwrap();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["field"], "id", "{problem}");
+        assert_eq!(problem["status"], 400);
     }
 }

@@ -15,7 +15,9 @@ use crate::states::CampaignState;
 pub enum Goal {
     /// Make `target_phase` with a weight fraction of at least `min_weight_fraction` (0–1).
     PhasePure {
+        #[schema(min_length = 1, max_length = 100)]
         target_phase: String,
+        #[schema(minimum = 0.0, maximum = 1.0)]
         min_weight_fraction: f64,
     },
     /// Drive a measured property toward a target value.
@@ -69,6 +71,7 @@ impl Goal {
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// Experiments the campaign may run in all (1–100000).
+    #[schema(minimum = 1, maximum = 100000)]
     pub max_experiments: u32,
 }
 
@@ -77,6 +80,7 @@ pub struct Budget {
 #[serde(deny_unknown_fields)]
 pub struct PlannerSpec {
     /// Planner name (`random`, `sobol`, `gp-ei`, `research`, …).
+    #[schema(min_length = 1, max_length = 100)]
     pub kind: String,
     #[serde(default)]
     pub seed: Option<u64>,
@@ -91,8 +95,10 @@ pub struct PlannerSpec {
 #[serde(deny_unknown_fields)]
 pub struct SafetyLimits {
     /// Highest furnace temperature in °C.
+    #[schema(minimum = 0.0, maximum = 3000.0)]
     pub max_temperature_c: f64,
     /// Fastest heating or cooling ramp in °C per minute.
+    #[schema(exclusive_minimum = 0.0, maximum = 1000.0)]
     pub max_ramp_c_per_min: f64,
     /// Longest dwell or run in minutes.
     #[serde(default)]
@@ -136,8 +142,10 @@ impl SafetyLimits {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub description: String,
     pub goal: Goal,
     pub search_space: SearchSpace,

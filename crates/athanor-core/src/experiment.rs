@@ -21,6 +21,7 @@ pub struct NewExperiment {
     pub parameters: Parameters,
     /// Why this experiment, in words.
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub rationale: String,
     /// The hypothesis this experiment tests, if any.
     #[serde(default)]

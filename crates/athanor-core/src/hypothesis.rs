@@ -46,9 +46,11 @@ pub enum Origin {
 #[serde(deny_unknown_fields)]
 pub struct NewHypothesis {
     /// The hypothesis in words, as an operator would read it.
+    #[schema(min_length = 1, max_length = 2000)]
     pub statement: String,
     pub claim: Claim,
     /// Prior probability that the hypothesis holds (0–1, exclusive).
+    #[schema(exclusive_minimum = 0.0, exclusive_maximum = 1.0)]
     pub prior: f64,
 }
 

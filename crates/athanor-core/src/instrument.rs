@@ -63,6 +63,7 @@ impl InstrumentLimits {
 #[serde(deny_unknown_fields)]
 pub struct NewInstrument {
     pub id: InstrumentId,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub class: InstrumentClass,
     /// How the daemon reaches it (`serial`, `mqtt`, `manual`) and the settings for that.

@@ -13,6 +13,7 @@ use crate::states::SampleState;
 #[serde(deny_unknown_fields)]
 pub struct NewSample {
     /// The label written on the crucible or substrate.
+    #[schema(min_length = 1, max_length = 200)]
     pub label: String,
     #[serde(default)]
     pub campaign_id: Option<CampaignId>,
@@ -20,8 +21,10 @@ pub struct NewSample {
     pub experiment_id: Option<ExperimentId>,
     /// A named position (`rack-A/3`, `furnace-1`).
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200)]
     pub location: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 10000)]
     pub notes: String,
 }
 

@@ -21,6 +21,7 @@ const COLUMNS: &str = "id, spec, state, created_at, updated_at";
 
 pub(crate) const TABLE: Table = Table {
     name: "campaigns",
+    columns: COLUMNS,
     entity: EntityKind::Campaign,
     campaign_expr: "id",
     note_column: None,
@@ -102,8 +103,8 @@ impl Store {
         action: CampaignAction,
         actor: &str,
     ) -> Result<Campaign> {
-        self.transition::<CampaignState>(&TABLE, Key::Uuid(id.0), action, actor, None)
-            .await?;
-        self.get_campaign(id).await
+        self.transition::<CampaignState, CampaignRow>(&TABLE, Key::Uuid(id.0), action, actor, None)
+            .await?
+            .try_into()
     }
 }

@@ -27,6 +27,7 @@ const STEP_COLUMNS: &str =
 
 const TABLE: Table = Table {
     name: "experiments",
+    columns: COLUMNS,
     entity: EntityKind::Experiment,
     campaign_expr: "campaign_id",
     note_column: None,
@@ -34,6 +35,7 @@ const TABLE: Table = Table {
 };
 const STEP_TABLE: Table = Table {
     name: "steps",
+    columns: STEP_COLUMNS,
     entity: EntityKind::Step,
     campaign_expr: "(SELECT e.campaign_id FROM experiments e WHERE e.id = steps.experiment_id)",
     note_column: Some("error = $4"),
@@ -158,15 +160,15 @@ impl Store {
         actor: &str,
         reason: Option<&str>,
     ) -> Result<Experiment> {
-        self.transition::<ExperimentState>(
+        self.transition::<ExperimentState, ExperimentRow>(
             &TABLE,
             Key::Uuid(id.0),
             action,
             actor,
             reason.map(|r| Note::Text(r.into())),
         )
-        .await?;
-        self.get_experiment(id).await
+        .await?
+        .try_into()
     }
 
     /// Appends a pending step to an experiment.
@@ -248,14 +250,14 @@ impl Store {
         actor: &str,
         error: Option<&str>,
     ) -> Result<Step> {
-        self.transition::<StepState>(
+        self.transition::<StepState, StepRow>(
             &STEP_TABLE,
             Key::Uuid(id.0),
             action,
             actor,
             error.map(|e| Note::Text(e.into())),
         )
-        .await?;
-        self.get_step(id).await
+        .await?
+        .try_into()
     }
 }

@@ -23,6 +23,7 @@ const COLUMNS: &str =
 
 const TABLE: Table = Table {
     name: "hypotheses",
+    columns: COLUMNS,
     entity: EntityKind::Hypothesis,
     campaign_expr: "campaign_id",
     note_column: None,
@@ -162,8 +163,14 @@ impl Store {
         action: HypothesisAction,
         actor: &str,
     ) -> Result<Hypothesis> {
-        self.transition::<HypothesisState>(&TABLE, Key::Uuid(id.0), action, actor, None)
-            .await?;
-        self.get_hypothesis(id).await
+        self.transition::<HypothesisState, HypothesisRow>(
+            &TABLE,
+            Key::Uuid(id.0),
+            action,
+            actor,
+            None,
+        )
+        .await?
+        .try_into()
     }
 }

@@ -24,6 +24,7 @@ const COMMAND_COLUMNS: &str =
 
 const TABLE: Table = Table {
     name: "instruments",
+    columns: COLUMNS,
     entity: EntityKind::Instrument,
     campaign_expr: "CAST(NULL AS UUID)",
     note_column: None,
@@ -31,6 +32,7 @@ const TABLE: Table = Table {
 };
 const COMMAND_TABLE: Table = Table {
     name: "commands",
+    columns: COMMAND_COLUMNS,
     entity: EntityKind::Command,
     campaign_expr: "CAST(NULL AS UUID)",
     note_column: Some("result = COALESCE(result, $4)"),
@@ -125,9 +127,15 @@ impl Store {
         action: InstrumentAction,
         actor: &str,
     ) -> Result<Instrument> {
-        self.transition::<InstrumentState>(&TABLE, Key::Text(id.to_string()), action, actor, None)
-            .await?;
-        self.get_instrument(id).await
+        self.transition::<InstrumentState, InstrumentRow>(
+            &TABLE,
+            Key::Text(id.to_string()),
+            action,
+            actor,
+            None,
+        )
+        .await?
+        .try_into()
     }
 
     /// Records a command before it is sent, so that a crash between recording and sending can
@@ -191,14 +199,14 @@ impl Store {
         result: Option<serde_json::Value>,
         actor: &str,
     ) -> Result<Command> {
-        self.transition::<CommandState>(
+        self.transition::<CommandState, CommandRow>(
             &COMMAND_TABLE,
             Key::Uuid(id.0),
             action,
             actor,
             result.map(Note::Json),
         )
-        .await?;
-        self.get_command(id).await
+        .await?
+        .try_into()
     }
 }

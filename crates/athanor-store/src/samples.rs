@@ -21,6 +21,7 @@ const COLUMNS: &str =
 
 const TABLE: Table = Table {
     name: "samples",
+    columns: COLUMNS,
     entity: EntityKind::Sample,
     campaign_expr: "campaign_id",
     note_column: None,
@@ -130,9 +131,9 @@ impl Store {
         action: SampleAction,
         actor: &str,
     ) -> Result<Sample> {
-        self.transition::<SampleState>(&TABLE, Key::Uuid(id.0), action, actor, None)
-            .await?;
-        self.get_sample(id).await
+        self.transition::<SampleState, SampleRow>(&TABLE, Key::Uuid(id.0), action, actor, None)
+            .await?
+            .try_into()
     }
 
     /// Records where a sample now is.

@@ -2,6 +2,8 @@
 
 use chrono::Utc;
 use serde_json::json;
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
 
 use athanor_core::{CampaignId, EntityKind, NewEvent, StateMachine};
@@ -31,6 +33,8 @@ impl std::fmt::Display for Key {
 pub(crate) struct Table {
     pub name: &'static str,
     pub entity: EntityKind,
+    /// The columns of the table's record, in the order its row type reads them.
+    pub columns: &'static str,
     /// SQL expression (over the table's row) giving the campaign the row belongs to, or NULL.
     pub campaign_expr: &'static str,
     /// An SQL assignment that keeps the transition's note in the row, with the note bound as `$4`
@@ -51,16 +55,17 @@ impl Store {
     /// Applies `action` to the row `key` of `table` through the machine `M`, recording the event
     /// `{entity}.{to}` with the optional `note` (a reason, an error) in its payload and, where the
     /// table has a note column, in the row; all in one transaction.
-    pub(crate) async fn transition<M>(
+    pub(crate) async fn transition<M, R>(
         &self,
         table: &Table,
         key: Key,
         action: M::Action,
         actor: &str,
         note: Option<Note>,
-    ) -> Result<M>
+    ) -> Result<R>
     where
         M: StateMachine + std::str::FromStr + std::fmt::Display,
+        R: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>,
     {
         let now = Utc::now();
         let select = |lock: &str| {
@@ -71,12 +76,12 @@ impl Store {
         };
         let update = match table.note_column {
             Some(assign) => format!(
-                "UPDATE {} SET state = $1, updated_at = $2, {assign} WHERE id = $3",
-                table.name
+                "UPDATE {} SET state = $1, updated_at = $2, {assign} WHERE id = $3 RETURNING {}",
+                table.name, table.columns
             ),
             None => format!(
-                "UPDATE {} SET state = $1, updated_at = $2 WHERE id = $3",
-                table.name
+                "UPDATE {} SET state = $1, updated_at = $2 WHERE id = $3 RETURNING {}",
+                table.name, table.columns
             ),
         };
         let reached;
@@ -90,7 +95,9 @@ impl Store {
             let (state, campaign) = row.ok_or_else(|| StoreError::not_found(table.entity, &key))?;
             let from: M = parse_name("state", &state)?;
             let to = from.apply(action)?;
-            let q = sqlx::query(&update).bind(to.to_string()).bind(now);
+            let q = sqlx::query_as::<_, R>(&update)
+                .bind(to.to_string())
+                .bind(now);
             let q = match &key {
                 Key::Uuid(u) => q.bind(*u),
                 Key::Text(s) => q.bind(s.clone()),
@@ -104,7 +111,7 @@ impl Store {
                 }
                 (Some(_), None) => q.bind(None::<String>),
             };
-            q.execute(&mut *tx).await?;
+            let updated = q.fetch_one(&mut *tx).await?;
             let mut payload = json!({ "from": from.to_string(), "to": to.to_string(), "action": format!("{action:?}").to_lowercase() });
             if let (Some(obj), Some(n)) = (payload.as_object_mut(), &note) {
                 let value = match n {
@@ -113,7 +120,7 @@ impl Store {
                 };
                 obj.insert("note".into(), value);
             }
-            reached = to;
+            reached = updated;
             NewEvent {
                 campaign_id: campaign.map(CampaignId::from),
                 entity: table.entity,

@@ -1,6 +1,6 @@
 //! `/api/v1/campaigns`: create, list, read, pause, resume, abort.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use athanor_core::{Campaign, CampaignAction, CampaignId, CampaignState, NewCampaign};
 
 use crate::auth::{Operator, Viewer};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::{page_request, parse_id, PageOf};
@@ -58,13 +58,13 @@ pub async fn list(
 }
 
 /// Read one campaign.
-#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(get, path = "/api/v1/campaigns/{id}", tag = "campaigns", params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses((status = 200, description = "The campaign", body = Campaign), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Campaign>> {
     let id: CampaignId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_campaign(id).await?))
@@ -83,37 +83,37 @@ async fn act(
 }
 
 /// Pause an active campaign: no new experiment starts; running ones finish.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/pause", tag = "campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/pause", tag = "campaigns", params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses((status = 200, description = "Paused", body = Campaign), WriteErrors),
     security(("bearer" = [])))]
 pub async fn pause(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Campaign>> {
     act(&s, &id, CampaignAction::Pause, &who.name).await
 }
 
 /// Resume a paused campaign.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/resume", tag = "campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/resume", tag = "campaigns", params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses((status = 200, description = "Active again", body = Campaign), WriteErrors),
     security(("bearer" = [])))]
 pub async fn resume(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Campaign>> {
     act(&s, &id, CampaignAction::Resume, &who.name).await
 }
 
 /// Abort a campaign for good.
-#[utoipa::path(post, path = "/api/v1/campaigns/{id}/abort", tag = "campaigns", params(("id" = String, Path, description = "Campaign id")),
+#[utoipa::path(post, path = "/api/v1/campaigns/{id}/abort", tag = "campaigns", params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses((status = 200, description = "Aborted", body = Campaign), WriteErrors),
     security(("bearer" = [])))]
 pub async fn abort(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Campaign>> {
     act(&s, &id, CampaignAction::Abort, &who.name).await
 }

@@ -13,7 +13,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures::stream::Stream;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use athanor_core::{CampaignId, Event};
 use athanor_store::{EventFilter, Store};
@@ -34,6 +34,20 @@ pub struct EventQuery {
     /// Replay stored events after this sequence number first (the `Last-Event-ID` header wins).
     #[param(minimum = 0)]
     pub after: Option<i64>,
+}
+
+/// One server-sent event as it appears on the wire. (In OpenAPI 3.1 the schema of a
+/// `text/event-stream` answer describes one event, not the whole stream.)
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)] // Documents the stream; the frames themselves are built by `to_sse`.
+pub struct EventFrame {
+    /// The event's sequence number; send it back as `Last-Event-ID` (or `after`) to resume.
+    pub id: String,
+    /// The event's kind (`campaign.created`, `experiment.proposed`, …).
+    pub event: String,
+    /// The event itself as JSON, as described by the `Event` schema.
+    #[schema(content_media_type = "application/json")]
+    pub data: String,
 }
 
 fn to_sse(e: &Event) -> SseEvent {
@@ -63,7 +77,7 @@ async fn backlog(
 #[utoipa::path(get, path = "/api/v1/events", tag = "events", params(EventQuery,
         ("Last-Event-ID" = Option<i64>, Header, description = "Resume after this event")),
     responses((status = 200, description = "A stream of events; each `id` is the event's sequence number, `event` its kind, `data` the event as JSON",
-        content_type = "text/event-stream", body = String), ReadErrors),
+        content_type = "text/event-stream", body = EventFrame), ReadErrors),
     security(("bearer" = [])))]
 pub async fn stream(
     State(s): State<AppState>,

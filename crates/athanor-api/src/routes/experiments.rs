@@ -1,6 +1,6 @@
 //! Experiments of a campaign and their steps: list, propose (operator), read, cancel.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use athanor_core::{
 };
 
 use crate::auth::{Operator, Viewer};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::problem::ApiResult;
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::{page_request, parse_id, PageOf};
@@ -31,13 +31,13 @@ pub struct ExperimentListQuery {
 
 /// List a campaign's experiments in creation order.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/experiments", tag = "experiments",
-    params(("id" = String, Path, description = "Campaign id"), ExperimentListQuery),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id"), ExperimentListQuery),
     responses((status = 200, description = "One page", body = PageOf<Experiment>), ReadErrors),
     security(("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     QueryParams(q): QueryParams<ExperimentListQuery>,
 ) -> ApiResult<Json<PageOf<Experiment>>> {
     let id: CampaignId = parse_id(&id, "id")?;
@@ -53,13 +53,13 @@ pub async fn list(
 
 /// Propose an experiment by hand; it must lie inside the campaign's search space and budget.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/experiments", tag = "experiments",
-    params(("id" = String, Path, description = "Campaign id")), request_body = NewExperiment,
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")), request_body = NewExperiment,
     responses((status = 201, description = "Proposed", body = Experiment), WriteErrors),
     security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(new): JsonBody<NewExperiment>,
 ) -> ApiResult<(StatusCode, Json<Experiment>)> {
     let id: CampaignId = parse_id(&id, "id")?;
@@ -70,26 +70,26 @@ pub async fn create(
 }
 
 /// Read one experiment.
-#[utoipa::path(get, path = "/api/v1/experiments/{id}", tag = "experiments", params(("id" = String, Path, description = "Experiment id")),
+#[utoipa::path(get, path = "/api/v1/experiments/{id}", tag = "experiments", params(("id" = uuid::Uuid, Path, description = "Experiment id")),
     responses((status = 200, description = "The experiment", body = Experiment), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Experiment>> {
     let id: ExperimentId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_experiment(id).await?))
 }
 
 /// The steps of an experiment, in order.
-#[utoipa::path(get, path = "/api/v1/experiments/{id}/steps", tag = "experiments", params(("id" = String, Path, description = "Experiment id")),
+#[utoipa::path(get, path = "/api/v1/experiments/{id}/steps", tag = "experiments", params(("id" = uuid::Uuid, Path, description = "Experiment id")),
     responses((status = 200, description = "Its steps", body = Vec<Step>), ReadErrors),
     security(("bearer" = [])))]
 pub async fn steps(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Vec<Step>>> {
     let id: ExperimentId = parse_id(&id, "id")?;
     s.store.get_experiment(id).await?;
@@ -97,13 +97,13 @@ pub async fn steps(
 }
 
 /// Cancel an experiment that has not finished.
-#[utoipa::path(post, path = "/api/v1/experiments/{id}/cancel", tag = "experiments", params(("id" = String, Path, description = "Experiment id")),
+#[utoipa::path(post, path = "/api/v1/experiments/{id}/cancel", tag = "experiments", params(("id" = uuid::Uuid, Path, description = "Experiment id")),
     responses((status = 200, description = "Cancelled", body = Experiment), WriteErrors),
     security(("bearer" = [])))]
 pub async fn cancel(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Experiment>> {
     let id: ExperimentId = parse_id(&id, "id")?;
     Ok(Json(

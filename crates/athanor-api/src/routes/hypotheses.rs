@@ -1,13 +1,13 @@
 //! Hypotheses: list a campaign's, state one (operator), read one.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
 use athanor_core::{CampaignId, Hypothesis, HypothesisId, NewHypothesis, Origin};
 
 use crate::auth::{Operator, Viewer};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::{parse_id, PageOf, PageQuery};
@@ -15,13 +15,13 @@ use crate::state::AppState;
 
 /// List a campaign's hypotheses with their current beliefs.
 #[utoipa::path(get, path = "/api/v1/campaigns/{id}/hypotheses", tag = "hypotheses",
-    params(("id" = String, Path, description = "Campaign id"), PageQuery),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id"), PageQuery),
     responses((status = 200, description = "One page", body = PageOf<Hypothesis>), ReadErrors),
     security(("bearer" = [])))]
 pub async fn list(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     QueryParams(q): QueryParams<PageQuery>,
 ) -> ApiResult<Json<PageOf<Hypothesis>>> {
     let id: CampaignId = parse_id(&id, "id")?;
@@ -32,13 +32,13 @@ pub async fn list(
 
 /// State a hypothesis as an operator; its belief starts at its prior.
 #[utoipa::path(post, path = "/api/v1/campaigns/{id}/hypotheses", tag = "hypotheses",
-    params(("id" = String, Path, description = "Campaign id")), request_body = NewHypothesis,
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")), request_body = NewHypothesis,
     responses((status = 201, description = "Recorded", body = Hypothesis), WriteErrors),
     security(("bearer" = [])))]
 pub async fn create(
     State(s): State<AppState>,
     who: Operator,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
     JsonBody(new): JsonBody<NewHypothesis>,
 ) -> ApiResult<(StatusCode, Json<Hypothesis>)> {
     let id: CampaignId = parse_id(&id, "id")?;
@@ -55,13 +55,13 @@ pub async fn create(
 }
 
 /// Read one hypothesis.
-#[utoipa::path(get, path = "/api/v1/hypotheses/{id}", tag = "hypotheses", params(("id" = String, Path, description = "Hypothesis id")),
+#[utoipa::path(get, path = "/api/v1/hypotheses/{id}", tag = "hypotheses", params(("id" = uuid::Uuid, Path, description = "Hypothesis id")),
     responses((status = 200, description = "The hypothesis", body = Hypothesis), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Hypothesis>> {
     let id: HypothesisId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_hypothesis(id).await?))

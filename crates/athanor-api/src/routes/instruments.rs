@@ -1,13 +1,13 @@
 //! Instruments: register (admin), list, read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
 use athanor_core::{Instrument, InstrumentId, NewInstrument};
 
 use crate::auth::{Admin, Viewer};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::{PageOf, PageQuery};
@@ -43,13 +43,13 @@ pub async fn list(
 }
 
 /// Read one instrument.
-#[utoipa::path(get, path = "/api/v1/instruments/{id}", tag = "instruments", params(("id" = String, Path, description = "Instrument id")),
+#[utoipa::path(get, path = "/api/v1/instruments/{id}", tag = "instruments", params(("id" = InstrumentId, Path, description = "Instrument id")),
     responses((status = 200, description = "The instrument", body = Instrument), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Instrument>> {
     let id = InstrumentId::parse(&id)
         .map_err(|e| ApiError::malformed(e.to_string()).with_field("id"))?;

@@ -1,6 +1,6 @@
 //! Measurements and analyses: read-only through the API (the engine writes them).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -8,7 +8,7 @@ use utoipa::IntoParams;
 use athanor_core::{Analysis, AnalysisId, ExperimentId, Measurement, MeasurementId};
 
 use crate::auth::Viewer;
-use crate::extract::QueryParams;
+use crate::extract::{PathParam, QueryParams};
 use crate::problem::ApiResult;
 use crate::responses::ReadErrors;
 use crate::routes::{page_request, parse_id, PageOf};
@@ -64,13 +64,13 @@ pub async fn list(
 }
 
 /// Read one measurement with its data.
-#[utoipa::path(get, path = "/api/v1/measurements/{id}", tag = "measurements", params(("id" = String, Path, description = "Measurement id")),
+#[utoipa::path(get, path = "/api/v1/measurements/{id}", tag = "measurements", params(("id" = uuid::Uuid, Path, description = "Measurement id")),
     responses((status = 200, description = "The measurement", body = Measurement), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Measurement>> {
     let id: MeasurementId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_measurement(id).await?))
@@ -105,13 +105,13 @@ pub async fn list_analyses(
 }
 
 /// Read one analysis.
-#[utoipa::path(get, path = "/api/v1/analyses/{id}", tag = "measurements", params(("id" = String, Path, description = "Analysis id")),
+#[utoipa::path(get, path = "/api/v1/analyses/{id}", tag = "measurements", params(("id" = uuid::Uuid, Path, description = "Analysis id")),
     responses((status = 200, description = "The analysis", body = Analysis), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get_analysis(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Analysis>> {
     let id: AnalysisId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_analysis(id).await?))

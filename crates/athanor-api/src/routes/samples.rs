@@ -1,6 +1,6 @@
 //! Samples: register (operator), list, read.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use athanor_core::{CampaignId, NewSample, Sample, SampleId};
 
 use crate::auth::{Operator, Viewer};
-use crate::extract::{JsonBody, QueryParams};
+use crate::extract::{JsonBody, PathParam, QueryParams};
 use crate::problem::{ApiError, ApiResult};
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::{page_request, parse_id, PageOf};
@@ -64,13 +64,13 @@ pub async fn list(
 }
 
 /// Read one sample.
-#[utoipa::path(get, path = "/api/v1/samples/{id}", tag = "samples", params(("id" = String, Path, description = "Sample id")),
+#[utoipa::path(get, path = "/api/v1/samples/{id}", tag = "samples", params(("id" = uuid::Uuid, Path, description = "Sample id")),
     responses((status = 200, description = "The sample", body = Sample), ReadErrors),
     security(("bearer" = [])))]
 pub async fn get(
     State(s): State<AppState>,
     _who: Viewer,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<Sample>> {
     let id: SampleId = parse_id(&id, "id")?;
     Ok(Json(s.store.get_sample(id).await?))

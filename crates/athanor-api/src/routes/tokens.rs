@@ -1,6 +1,6 @@
 //! API tokens: issue, list and revoke (admin only). The secret is shown once, at creation.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -11,7 +11,7 @@ use athanor_core::{Role, TokenId};
 use athanor_store::TokenRecord;
 
 use crate::auth::Admin;
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, PathParam};
 use crate::problem::ApiResult;
 use crate::responses::{ReadErrors, WriteErrors};
 use crate::routes::parse_id;
@@ -21,6 +21,7 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct NewToken {
     /// A unique name; it is recorded as the actor of every change made with the token.
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     pub role: Role,
 }
@@ -90,13 +91,13 @@ pub async fn list(State(s): State<AppState>, _who: Admin) -> ApiResult<Json<Vec<
 }
 
 /// Revoke a token; it stops working at once.
-#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", params(("id" = String, Path, description = "Token id")),
+#[utoipa::path(post, path = "/api/v1/tokens/{id}/revoke", tag = "tokens", params(("id" = uuid::Uuid, Path, description = "Token id")),
     responses((status = 200, description = "Revoked", body = TokenInfo), WriteErrors),
     security(("bearer" = [])))]
 pub async fn revoke(
     State(s): State<AppState>,
     who: Admin,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<String>,
 ) -> ApiResult<Json<TokenInfo>> {
     let id: TokenId = parse_id(&id, "id")?;
     Ok(Json(s.store.revoke_token(id, &who.name).await?.into()))
