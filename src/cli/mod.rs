@@ -6,6 +6,8 @@ pub mod migrate;
 pub mod serve;
 pub mod token;
 pub mod xrd;
+pub mod xrd_bench;
+pub mod xrd_identify;
 
 use std::process::ExitCode;
 

@@ -32,6 +32,14 @@ pub enum XrdCommand {
     /// The built-in reference library of crystal structures.
     #[command(subcommand)]
     Library(LibraryCommand),
+    /// Identify the phases of a measured pattern: weight fractions, lattices, crystallite
+    /// sizes, confidences, unexplained peaks and alternatives.
+    Identify(super::xrd_identify::IdentifyArgs),
+    /// Refine a given set of phases against a measured pattern (same report as identify).
+    Refine(super::xrd_identify::RefineArgs),
+    /// Benchmark phase identification on the synthetic mixtures (recall, precision, weight
+    /// fractions, confidence reliability, time per pattern).
+    BenchIdentify(super::xrd_bench::BenchIdentifyArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,6 +130,9 @@ pub fn run(cmd: XrdCommand) -> anyhow::Result<ExitCode> {
         XrdCommand::Convert { input, output } => convert(&input, &output),
         XrdCommand::Library(LibraryCommand::List { format }) => library_list(format),
         XrdCommand::Library(LibraryCommand::Show { id }) => library_show(&id),
+        XrdCommand::Identify(args) => super::xrd_identify::run_identify(&args),
+        XrdCommand::Refine(args) => super::xrd_identify::run_refine(&args),
+        XrdCommand::BenchIdentify(args) => super::xrd_bench::run(&args),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod cif;
 pub mod element;
 mod element_table;
 pub mod formats;
+pub mod identify;
 pub mod lattice;
 pub mod library;
 pub mod pattern;

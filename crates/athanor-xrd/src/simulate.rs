@@ -125,6 +125,17 @@ pub fn simulate(
     structure: &Structure,
     options: &SimulationOptions,
 ) -> Result<Vec<Reflection>, SimulationError> {
+    simulate_with_scale(structure, options).map(|(r, _)| r)
+}
+
+/// [`simulate`], also returning the unscaled intensity (|F|²·LP summed over the merged planes,
+/// F per unit cell in electrons) of the strongest reflection, i.e. the factor that turns the
+/// 0–100 intensities back into absolute ones: I_abs = I · max / 100. Quantitative phase
+/// analysis needs it to compare scale factors of different phases.
+pub fn simulate_with_scale(
+    structure: &Structure,
+    options: &SimulationOptions,
+) -> Result<(Vec<Reflection>, f64), SimulationError> {
     let lambda = options.wavelength;
     if !(lambda.is_finite() && lambda > 0.0) {
         return Err(SimulationError::BadWavelength(lambda));
@@ -347,8 +358,8 @@ fn lorentz_polarization(theta: f64, mono: Option<f64>) -> f64 {
 }
 
 /// Merges points into peaks, groups their indices into families, scales to 100 and drops
-/// the negligible ones.
-fn merge(points: &[Point], hexagonal: bool) -> Vec<Reflection> {
+/// the negligible ones; also returns the unscaled maximum.
+fn merge(points: &[Point], hexagonal: bool) -> (Vec<Reflection>, f64) {
     /// A peak: the points `points[range]`, which are consecutive in the sorted order.
     struct Bin {
         key: i64,
@@ -377,11 +388,12 @@ fn merge(points: &[Point], hexagonal: bool) -> Vec<Reflection> {
     }
     let max = bins.iter().map(|b| b.intensity).fold(0.0, f64::max);
     if max <= 0.0 || !max.is_finite() {
-        return Vec::new();
+        return (Vec::new(), 0.0);
     }
     // Each point stands for itself and its Friedel mate, in that order.
     let mut hkls: Vec<[i32; 3]> = Vec::new();
-    bins.into_iter()
+    let reflections = bins
+        .into_iter()
         .filter(|b| b.intensity / max * 100.0 > SCALED_INTENSITY_TOL)
         .map(|b| {
             hkls.clear();
@@ -399,7 +411,8 @@ fn merge(points: &[Point], hexagonal: bool) -> Vec<Reflection> {
                 multiplicities: families.iter().map(|(_, m)| *m).collect(),
             }
         })
-        .collect()
+        .collect();
+    (reflections, max)
 }
 
 /// pymatgen's `get_unique_families`: indices whose absolute values are permutations of each

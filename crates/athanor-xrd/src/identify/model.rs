@@ -1,0 +1,252 @@
+//! The pattern model the fits use: each phase's profile at unit scale from its sticks, refined
+//! reciprocal metric, zero shift and widths (instrument Caglioti Gaussian U, V, W; the phase's
+//! Lorentzian size term Y/cosθ), TCH pseudo-Voigt peaks over all radiation lines, each peak
+//! evaluated only within a window of its centre. Optionally it also accumulates the derivative
+//! of the profile with respect to the peak positions' parameters (zero shift, lattice), which
+//! the Levenberg–Marquardt fit uses as exact Jacobian columns.
+//!
+//! This is a lean re-statement of `profile::add_phase` for the inner loop of a fit: no
+//! validation, no allocation, positions from a metric vector instead of `Reflection`s.
+
+use std::f64::consts::{LN_2, PI};
+
+use super::candidate::Stick;
+use crate::profile::{lorentzian_fraction_within, PeakShape};
+
+/// Half-width of each peak's window in FWHM.
+pub const WINDOW_FWHM: f64 = 12.0;
+
+/// Global (instrument and pattern) parameters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Instrument {
+    /// Zero shift added to every 2θ (degrees).
+    pub zero: f64,
+    /// Gaussian FWHM² = U tan²θ + V tanθ + W (deg²).
+    pub u: f64,
+    pub v: f64,
+    pub w: f64,
+}
+
+/// A phase as drawn: its refined metric vector and Lorentzian size term.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PhaseShape {
+    /// The six entries of G* (Å⁻²).
+    pub g: [f64; 6],
+    /// Lorentzian FWHM at cosθ = 1 (degrees): size broadening Y/cosθ.
+    pub y: f64,
+}
+
+/// Where derivatives with respect to peak position go: for each stick, dc/dparam for each
+/// position parameter (zero shift first, then the lattice directions).
+#[derive(Debug)]
+pub struct PositionDerivatives<'a> {
+    /// The lattice basis directions (dq/dpⱼ = v·Nⱼ).
+    pub basis: &'a [[f64; 6]],
+    /// One output column per position parameter (1 + basis.len()), each of the grid's length.
+    pub columns: &'a mut [Vec<f64>],
+}
+
+/// Adds a phase's profile at unit scale (stick intensities as areas) to `out`; with `deriv`,
+/// adds ∂profile/∂(zero, p₁, …) to its columns.
+pub fn add_profile(
+    out: &mut [f64],
+    grid: &[f64],
+    sticks: &[Stick],
+    lines: &[(f64, f64)],
+    inst: &Instrument,
+    phase: &PhaseShape,
+    mut deriv: Option<PositionDerivatives<'_>>,
+) {
+    let (Some(&first), Some(&last)) = (grid.first(), grid.last()) else {
+        return;
+    };
+    let tail_share = lorentzian_fraction_within(WINDOW_FWHM);
+    let g = &phase.g;
+    for stick in sticks {
+        let q: f64 = stick.v[0] * g[0]
+            + stick.v[1] * g[1]
+            + stick.v[2] * g[2]
+            + stick.v[3] * g[3]
+            + stick.v[4] * g[4]
+            + stick.v[5] * g[5];
+        if q <= 0.0 {
+            continue;
+        }
+        let sq = q.sqrt();
+        for &(lambda, weight) in lines {
+            let sin_t = lambda * sq / 2.0;
+            if sin_t >= 1.0 {
+                continue;
+            }
+            let theta = sin_t.asin();
+            let cos_t = theta.cos();
+            let center = 2.0 * theta.to_degrees() + inst.zero;
+            let tan_t = sin_t / cos_t;
+            let g2 = (inst.u * tan_t * tan_t + inst.v * tan_t + inst.w).max(1e-8);
+            let lw = (phase.y / cos_t).max(0.0);
+            let shape = PeakShape::tch(g2.sqrt(), lw);
+            let gamma = shape.fwhm;
+            let half = WINDOW_FWHM * gamma;
+            if center + half < first || center - half > last {
+                continue;
+            }
+            let lo = grid.partition_point(|&t| t < center - half);
+            let hi = grid.partition_point(|&t| t <= center + half);
+            if lo >= hi {
+                continue;
+            }
+            let area = stick.intensity * weight;
+            let kl = 4.0 / (gamma * gamma);
+            let al = area * shape.eta * 2.0 / (PI * gamma) / tail_share;
+            let kg = 4.0 * LN_2 / (gamma * gamma);
+            let ag = area * (1.0 - shape.eta) * (4.0 * LN_2 / PI).sqrt() / gamma;
+            match deriv.as_mut() {
+                None => {
+                    for (y, &t) in out[lo..hi].iter_mut().zip(&grid[lo..hi]) {
+                        let dx = t - center;
+                        let d2 = dx * dx;
+                        *y += al / (1.0 + kl * d2) + ag * (-kg * d2).exp();
+                    }
+                }
+                Some(d) => {
+                    // dc/dq = d(2θ°)/dq = (180/π)·λ / (2 √q cosθ).
+                    let dc_dq = (180.0 / PI) * lambda / (2.0 * sq * cos_t);
+                    let ncol = d.columns.len();
+                    let mut dc = [0.0f64; 8];
+                    dc[0] = 1.0;
+                    for (j, n) in d
+                        .basis
+                        .iter()
+                        .enumerate()
+                        .take(ncol.saturating_sub(1).min(7))
+                    {
+                        let dq: f64 = (0..6).map(|i| stick.v[i] * n[i]).sum();
+                        dc[j + 1] = dc_dq * dq;
+                    }
+                    for i in lo..hi {
+                        let dx = grid[i] - center;
+                        let d2 = dx * dx;
+                        let den = 1.0 / (1.0 + kl * d2);
+                        let lor = al * den;
+                        let gau = ag * (-kg * d2).exp();
+                        out[i] += lor + gau;
+                        // ∂/∂c of f(x − c) = −f'(dx): Lorentzian 2 kl dx L², Gaussian 2 kg dx G.
+                        let dfdc = 2.0 * dx * (kl * lor * den + kg * gau);
+                        for (col, dcj) in d.columns.iter_mut().zip(&dc) {
+                            col[i] += dfdc * dcj;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The 2θ (degrees, first line, no zero shift) of a reflection of 1/d² = q.
+pub fn two_theta_of(q: f64, lambda: f64) -> Option<f64> {
+    let s = lambda * q.max(0.0).sqrt() / 2.0;
+    (s < 1.0).then(|| 2.0 * s.asin().to_degrees())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_stick(d: f64) -> Stick {
+        let q = 1.0 / (d * d);
+        Stick {
+            v: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            intensity: 10.0,
+            q0: q,
+        }
+    }
+
+    #[test]
+    fn profile_area_is_the_stick_intensity_and_peak_sits_at_bragg() {
+        let grid: Vec<f64> = (0..8000).map(|i| 20.0 + i as f64 * 0.005).collect();
+        let d = 2.5;
+        let stick = one_stick(d);
+        let phase = PhaseShape {
+            g: [1.0 / (d * d), 0.0, 0.0, 0.0, 0.0, 0.0],
+            y: 0.05,
+        };
+        let inst = Instrument {
+            zero: 0.02,
+            u: 0.0,
+            v: 0.0,
+            w: 0.01,
+        };
+        let mut out = vec![0.0; grid.len()];
+        add_profile(
+            &mut out,
+            &grid,
+            &[stick],
+            &[(1.5406, 1.0)],
+            &inst,
+            &phase,
+            None,
+        );
+        let area: f64 = out.iter().sum::<f64>() * 0.005;
+        assert!((area - 10.0).abs() < 0.05, "{area}");
+        let imax = (0..out.len())
+            .max_by(|&a, &b| out[a].total_cmp(&out[b]))
+            .unwrap();
+        let expect = 2.0 * (1.5406 / (2.0 * d)).asin().to_degrees() + 0.02;
+        assert!((grid[imax] - expect).abs() < 0.006);
+    }
+
+    #[test]
+    fn position_derivative_matches_finite_difference() {
+        let grid: Vec<f64> = (0..4000).map(|i| 30.0 + i as f64 * 0.005).collect();
+        let stick = one_stick(2.5);
+        let basis = [[0.16, 0.0, 0.0, 0.0, 0.0, 0.0]];
+        let inst = Instrument {
+            zero: 0.0,
+            u: 0.0,
+            v: 0.0,
+            w: 0.01,
+        };
+        let phase = PhaseShape {
+            g: [0.16, 0.0, 0.0, 0.0, 0.0, 0.0],
+            y: 0.04,
+        };
+        let mut base = vec![0.0; grid.len()];
+        let mut cols = vec![vec![0.0; grid.len()]; 2];
+        add_profile(
+            &mut base,
+            &grid,
+            &[stick],
+            &[(1.5406, 1.0)],
+            &inst,
+            &phase,
+            Some(PositionDerivatives {
+                basis: &basis,
+                columns: &mut cols,
+            }),
+        );
+        let h = 1e-6;
+        let shifted = PhaseShape {
+            g: [0.16 + h * 0.16, 0.0, 0.0, 0.0, 0.0, 0.0],
+            ..phase
+        };
+        let mut plus = vec![0.0; grid.len()];
+        add_profile(
+            &mut plus,
+            &grid,
+            &[stick],
+            &[(1.5406, 1.0)],
+            &inst,
+            &shifted,
+            None,
+        );
+        let max = cols[1].iter().map(|v| v.abs()).fold(0.0, f64::max);
+        for i in 0..grid.len() {
+            let fd = (plus[i] - base[i]) / h;
+            assert!(
+                (fd - cols[1][i]).abs() < 1e-3 * max,
+                "{i}: {fd} vs {}",
+                cols[1][i]
+            );
+        }
+    }
+}
