@@ -31,7 +31,7 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Benchmarks: store throughput, HTTP latency under load.
+    /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Powder diffraction: simulate patterns, convert pattern files, browse the reference library.
