@@ -14,3 +14,4 @@
 pub mod eurotherm;
 pub mod instrument;
 pub mod modbus;
+pub mod mqtt;
