@@ -201,17 +201,18 @@ pub fn client_options(config: &MqttConfig) -> Result<MqttOptions, MqttError> {
 
 impl MqttDriver {
     /// Connects with `config` and runs until `shutdown` is cancelled. `ingest` receives telemetry
-    /// (dropped when None).
+    /// (dropped when None). The receiver returned with the handle sees every event from the
+    /// start (the first connection included); [`MqttHandle::subscribe`] sees those after it.
     pub fn spawn<J: CommandJournal, C: Clock>(
         config: &MqttConfig,
         journal: J,
         ingest: Option<IngestSender>,
         clock: C,
         shutdown: CancellationToken,
-    ) -> Result<MqttHandle, MqttError> {
+    ) -> Result<(MqttHandle, broadcast::Receiver<DriverEvent>), MqttError> {
         let options = client_options(config)?;
         let (client, eventloop) = AsyncClient::new(options, 4096);
-        let (events, _) = broadcast::channel(4096);
+        let (events, first) = broadcast::channel(4096);
         let (requests, requests_rx) = mpsc::channel(64);
         let (incoming_tx, incoming_rx) = mpsc::channel(8192);
         let poller = tokio::spawn(poll(eventloop, incoming_tx, shutdown.clone()));
@@ -226,11 +227,14 @@ impl MqttDriver {
             waiters: HashMap::new(),
         };
         let task = tokio::spawn(state.run(incoming_rx, requests_rx, shutdown, poller));
-        Ok(MqttHandle {
-            requests,
-            events,
-            task,
-        })
+        Ok((
+            MqttHandle {
+                requests,
+                events,
+                task,
+            },
+            first,
+        ))
     }
 }
 

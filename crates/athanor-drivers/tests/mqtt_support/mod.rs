@@ -136,10 +136,9 @@ pub struct Daemon {
 impl Daemon {
     pub async fn start(config: &MqttConfig, store: &Store, ingest: Option<IngestSender>) -> Self {
         let shutdown = CancellationToken::new();
-        let handle =
+        let (handle, mut events) =
             MqttDriver::spawn(config, store.clone(), ingest, SystemClock, shutdown.clone())
                 .unwrap();
-        let mut events = handle.subscribe();
         wait_event(&mut events, Duration::from_secs(10), |e| {
             matches!(e, DriverEvent::Connected { .. })
         })
@@ -483,7 +482,7 @@ impl Mosquitto {
     }
 
     fn spawn(&self, bin: &Path) -> Child {
-        let child = Command::new(bin)
+        let mut child = Command::new(bin)
             .arg("-c")
             .arg(self.dir.path().join("mosquitto.conf"))
             .stdout(Stdio::null())
@@ -496,6 +495,8 @@ impl Mosquitto {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("mosquitto did not start on port {}", self.port);
     }
 
