@@ -295,3 +295,23 @@ fn garbage_and_mismatches_are_refused() {
     .encode(1)
     .is_err());
 }
+
+#[test]
+fn a_write_multiple_whose_quantity_contradicts_its_byte_count_is_refused() {
+    // Found by the modbus_request fuzz target: quantity 0xFFFF with byte count 2 and a valid CRC
+    // overflowed the expected byte count (2 · quantity) instead of being refused.
+    let mut frame = vec![0x01, 0x10, 0x00, 0x00, 0xFF, 0xFF, 0x02, 0x00, 0x00];
+    athanor_drivers::modbus::crc::append_crc(&mut frame);
+    assert_eq!(
+        decode_request(&frame),
+        Err(FrameError::ByteCount {
+            expected: 255,
+            found: 2
+        })
+    );
+    let artifact = [0x01u8, 0x10, 0xFF, 0xFF, 0xFF, 0xFF];
+    assert!(matches!(
+        decode_request(&artifact),
+        Ok(Decoded::Incomplete { .. })
+    ));
+}

@@ -350,7 +350,7 @@ pub fn decode_request(buf: &[u8]) -> Result<Decoded<(u8, Request)>, FrameError> 
         _ => {
             if usize::from(frame[6]) != 2 * usize::from(word) {
                 return Err(FrameError::ByteCount {
-                    expected: (2 * word).min(255) as u8,
+                    expected: (2 * u32::from(word)).min(255) as u8,
                     found: frame[6],
                 });
             }
