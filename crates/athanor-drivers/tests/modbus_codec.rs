@@ -315,3 +315,18 @@ fn a_write_multiple_whose_quantity_contradicts_its_byte_count_is_refused() {
         Ok(Decoded::Incomplete { .. })
     ));
 }
+
+#[test]
+fn no_answer_is_decoded_for_a_request_the_protocol_does_not_allow() {
+    // 129 registers: 2 · 129 = 258 would wrap a one-byte count to 2.
+    let read = Request::ReadHolding {
+        address: 0,
+        count: 129,
+    };
+    let mut frame = vec![0x01, 0x03, 0x02, 0x00, 0x00];
+    athanor_drivers::modbus::crc::append_crc(&mut frame);
+    assert!(matches!(
+        decode_response(1, &read, &frame),
+        Err(FrameError::InvalidRequest(_))
+    ));
+}

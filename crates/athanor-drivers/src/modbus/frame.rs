@@ -225,6 +225,8 @@ pub fn decode_response(
     request: &Request,
     buf: &[u8],
 ) -> Result<Decoded<Response>, FrameError> {
+    // A request the protocol does not allow has no answer (and its expected length could wrap).
+    request.check()?;
     if buf.len() < 2 {
         return Ok(Decoded::Incomplete {
             needed: 2.max(buf.len() + 1),
