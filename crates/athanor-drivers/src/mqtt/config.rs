@@ -135,6 +135,34 @@ impl MqttConfig {
         }
     }
 
+    /// What the embedded broker needs to start, or None for an external broker. When the
+    /// broker requires logins and no daemon credentials are configured, the daemon gets its own
+    /// user (`athanor.daemon`) with a fresh random password, added to the broker's users and
+    /// set as this configuration's credentials.
+    pub fn embedded_broker_settings(&mut self) -> Option<super::broker::BrokerSettings> {
+        let BrokerChoice::Embedded { listen, users } = &self.broker else {
+            return None;
+        };
+        let mut users = users.clone();
+        if !users.is_empty() {
+            let creds = self.credentials.get_or_insert_with(|| Credentials {
+                username: DAEMON_USER.to_owned(),
+                password: Secret::new(format!(
+                    "{}{}",
+                    uuid::Uuid::new_v4().simple(),
+                    uuid::Uuid::new_v4().simple()
+                )),
+            });
+            users.insert(creds.username.clone(), creds.password.clone());
+        }
+        Some(super::broker::BrokerSettings {
+            listen: *listen,
+            users,
+            tls: self.tls.clone(),
+            max_connections: 1000,
+        })
+    }
+
     /// Whether the daemon's client uses TLS.
     pub fn uses_tls(&self) -> bool {
         match &self.broker {
@@ -409,6 +437,26 @@ mod tests {
         assert!(
             MqttConfig::from_toml_str("[mqtt]\nurl = \"mqtt://x\"\n", Some("127.0.0.1:1")).is_err()
         );
+    }
+
+    #[test]
+    fn with_users_the_daemon_gets_its_own_login_on_the_embedded_broker() {
+        let mut c =
+            MqttConfig::from_toml_str("[mqtt.users]\nfurnace-1 = \"pw\"\n", None).expect("ok");
+        let s = c.embedded_broker_settings().expect("embedded");
+        let creds = c.credentials.clone().expect("daemon credentials");
+        assert_eq!(creds.username, DAEMON_USER);
+        assert_eq!(s.users.get(DAEMON_USER), Some(&creds.password));
+        assert_eq!(s.users.len(), 2);
+        let mut open = MqttConfig::from_toml_str("", None).expect("ok");
+        assert!(open
+            .embedded_broker_settings()
+            .expect("embedded")
+            .users
+            .is_empty());
+        assert!(open.credentials.is_none());
+        let mut ext = MqttConfig::from_toml_str("[mqtt]\nurl = \"mqtt://x\"\n", None).expect("ok");
+        assert!(ext.embedded_broker_settings().is_none());
     }
 
     #[test]
