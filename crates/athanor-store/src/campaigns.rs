@@ -8,11 +8,10 @@ use athanor_core::{
     Campaign, CampaignAction, CampaignId, CampaignState, EntityKind, NewCampaign, NewEvent,
 };
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, parse_cursor, CampaignRow};
 use crate::transition::{Key, Table};
 use crate::Store;
@@ -64,10 +63,9 @@ impl Store {
     }
 
     pub async fn get_campaign(&self, id: CampaignId) -> Result<Campaign> {
-        let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1");
-        let row: Option<CampaignRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<CampaignRow> = self
+            .fetch_by_id(COLUMNS, "campaigns", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Campaign, id))?
             .try_into()
     }
@@ -84,11 +82,7 @@ impl Store {
             .filter("id", ">", after.map(Bind::Uuid))
             .eq("state", state.map(|s| Bind::Text(s.as_str().into())))
             .page("id", limit + 1);
-        let rows: Vec<CampaignRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<CampaignRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,

@@ -7,7 +7,7 @@ use athanor_core::{CampaignId, Event, NewEvent};
 
 use crate::backend::dispatch;
 use crate::error::Result;
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, EventRow};
 use crate::Store;
 
@@ -95,11 +95,7 @@ impl Store {
         .eq("campaign_id", filter.campaign_id.map(|c| Bind::Uuid(c.0)))
         .eq("entity_id", filter.entity_id.clone().map(Bind::Text))
         .page("seq", limit);
-        let rows: Vec<EventRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<EventRow> = self.fetch_rows(&select).await?;
         convert_all(rows)
     }
 

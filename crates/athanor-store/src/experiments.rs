@@ -15,7 +15,7 @@ use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, parse_cursor, parse_name, ExperimentRow, StepRow};
 use crate::transition::{Key, Note, Table};
 use crate::Store;
@@ -118,10 +118,9 @@ impl Store {
     }
 
     pub async fn get_experiment(&self, id: ExperimentId) -> Result<Experiment> {
-        let sql = format!("SELECT {COLUMNS} FROM experiments WHERE id = $1");
-        let row: Option<ExperimentRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<ExperimentRow> = self
+            .fetch_by_id(COLUMNS, "experiments", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Experiment, id))?
             .try_into()
     }
@@ -140,11 +139,7 @@ impl Store {
             .eq("state", state.map(|s| Bind::Text(s.as_str().into())))
             .filter("id", ">", after.map(Bind::Uuid))
             .page("id", limit + 1);
-        let rows: Vec<ExperimentRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<ExperimentRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,
@@ -223,10 +218,9 @@ impl Store {
     }
 
     pub async fn get_step(&self, id: StepId) -> Result<Step> {
-        let sql = format!("SELECT {STEP_COLUMNS} FROM steps WHERE id = $1");
-        let row: Option<StepRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<StepRow> = self
+            .fetch_by_id(STEP_COLUMNS, "steps", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Step, id))?
             .try_into()
     }

@@ -9,11 +9,10 @@ use athanor_core::{
     NewHypothesis, Origin,
 };
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, origin_name, parse_cursor, HypothesisRow};
 use crate::transition::{Key, Table};
 use crate::Store;
@@ -86,10 +85,9 @@ impl Store {
     }
 
     pub async fn get_hypothesis(&self, id: HypothesisId) -> Result<Hypothesis> {
-        let sql = format!("SELECT {COLUMNS} FROM hypotheses WHERE id = $1");
-        let row: Option<HypothesisRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<HypothesisRow> = self
+            .fetch_by_id(COLUMNS, "hypotheses", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Hypothesis, id))?
             .try_into()
     }
@@ -106,11 +104,7 @@ impl Store {
             .eq("campaign_id", campaign_id.map(|c| Bind::Uuid(c.0)))
             .filter("id", ">", after.map(Bind::Uuid))
             .page("id", limit + 1);
-        let rows: Vec<HypothesisRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<HypothesisRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,

@@ -9,11 +9,10 @@ use athanor_core::{
     InstrumentId, InstrumentState, NewEvent, NewInstrument, StepId,
 };
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, CommandRow, InstrumentRow};
 use crate::transition::{Key, Note, Table};
 use crate::Store;
@@ -92,13 +91,9 @@ impl Store {
     }
 
     pub async fn get_instrument(&self, id: &InstrumentId) -> Result<Instrument> {
-        let sql = format!("SELECT {COLUMNS} FROM instruments WHERE id = $1");
-        let row: Option<InstrumentRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql)
-                .bind(id.as_str())
-                .fetch_optional(pool)
-                .await?
-        });
+        let row: Option<InstrumentRow> = self
+            .fetch_by_id(COLUMNS, "instruments", Bind::Text(id.as_str().to_owned()))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Instrument, id))?
             .try_into()
     }
@@ -109,11 +104,7 @@ impl Store {
         let select = Select::from(COLUMNS, "instruments")
             .filter("id", ">", page.after.clone().map(Bind::Text))
             .page("id", limit + 1);
-        let rows: Vec<InstrumentRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<InstrumentRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,
@@ -182,10 +173,9 @@ impl Store {
     }
 
     pub async fn get_command(&self, id: CommandId) -> Result<Command> {
-        let sql = format!("SELECT {COMMAND_COLUMNS} FROM commands WHERE id = $1");
-        let row: Option<CommandRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<CommandRow> = self
+            .fetch_by_id(COMMAND_COLUMNS, "commands", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Command, id))?
             .try_into()
     }

@@ -9,11 +9,10 @@ use athanor_core::{
     NewEvent, SampleId,
 };
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, parse_cursor, AnalysisRow, MeasurementRow};
 use crate::Store;
 
@@ -100,10 +99,9 @@ impl Store {
     }
 
     pub async fn get_measurement(&self, id: MeasurementId) -> Result<Measurement> {
-        let sql = format!("SELECT {COLUMNS} FROM measurements WHERE id = $1");
-        let row: Option<MeasurementRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<MeasurementRow> = self
+            .fetch_by_id(COLUMNS, "measurements", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Measurement, id))?
             .try_into()
     }
@@ -119,11 +117,7 @@ impl Store {
             .eq("experiment_id", experiment_id.map(|e| Bind::Uuid(e.0)))
             .filter("id", ">", after.map(Bind::Uuid))
             .page("id", limit + 1);
-        let rows: Vec<MeasurementRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<MeasurementRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,
@@ -181,10 +175,9 @@ impl Store {
     }
 
     pub async fn get_analysis(&self, id: AnalysisId) -> Result<Analysis> {
-        let sql = format!("SELECT {ANALYSIS_COLUMNS} FROM analyses WHERE id = $1");
-        let row: Option<AnalysisRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<AnalysisRow> = self
+            .fetch_by_id(ANALYSIS_COLUMNS, "analyses", Bind::Uuid(id.0))
+            .await?;
         Ok(row
             .ok_or_else(|| StoreError::not_found(EntityKind::Analysis, id))?
             .into())
@@ -204,11 +197,7 @@ impl Store {
             .eq("experiment_id", experiment_id.map(|e| Bind::Uuid(e.0)))
             .filter("id", ">", after.map(Bind::Uuid))
             .page("id", limit + 1);
-        let rows: Vec<AnalysisRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<AnalysisRow> = self.fetch_rows(&select).await?;
         let items: Vec<Analysis> = rows.into_iter().map(Analysis::from).collect();
         Ok(Page::from_overfetch(items, limit, |a: &Analysis| {
             a.id.to_string()

@@ -1,6 +1,12 @@
 //! A small builder for the filtered, keyset-paginated SELECTs that every list method runs.
 
+use sqlx::postgres::PgRow;
+use sqlx::sqlite::SqliteRow;
 use uuid::Uuid;
+
+use crate::backend::dispatch;
+use crate::error::Result;
+use crate::Store;
 
 /// A value bound to a numbered parameter.
 #[derive(Debug, Clone)]
@@ -52,15 +58,47 @@ macro_rules! bind_all {
         let mut q = $query;
         for b in $binds {
             q = match b {
-                $crate::query::Bind::Uuid(u) => q.bind(*u),
-                $crate::query::Bind::Text(s) => q.bind(s.clone()),
-                $crate::query::Bind::Int(i) => q.bind(*i),
+                Bind::Uuid(u) => q.bind(*u),
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
             };
         }
         q
     }};
 }
-pub(crate) use bind_all;
+
+/// A row type that decodes from both backends.
+pub(crate) trait AnyRow:
+    Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>
+{
+}
+
+impl<R> AnyRow for R where
+    R: Send + Unpin + for<'r> sqlx::FromRow<'r, SqliteRow> + for<'r> sqlx::FromRow<'r, PgRow>
+{
+}
+
+impl Store {
+    /// Every row a [`Select`] matches, from the read pool.
+    pub(crate) async fn fetch_rows<R: AnyRow>(&self, select: &Select) -> Result<Vec<R>> {
+        Ok(dispatch!(self, read, |pool, _lock| {
+            bind_all!(sqlx::query_as(&select.sql), &select.binds)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+
+    /// The row of `table` whose `id` is `id`, if any.
+    pub(crate) async fn fetch_by_id<R: AnyRow>(
+        &self,
+        columns: &str,
+        table: &str,
+        id: Bind,
+    ) -> Result<Option<R>> {
+        let select = Select::from(columns, table).eq("id", Some(id));
+        Ok(self.fetch_rows(&select).await?.pop())
+    }
+}
 
 #[cfg(test)]
 mod tests {

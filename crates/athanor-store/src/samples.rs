@@ -7,11 +7,10 @@ use athanor_core::{
     CampaignId, EntityKind, NewEvent, NewSample, Sample, SampleAction, SampleId, SampleState,
 };
 
-use crate::backend::dispatch;
 use crate::error::{Result, StoreError};
 use crate::events::write_with_event;
 use crate::page::{Page, PageRequest};
-use crate::query::{bind_all, Bind, Select};
+use crate::query::{Bind, Select};
 use crate::rows::{convert_all, parse_cursor, SampleRow};
 use crate::transition::{Key, Table};
 use crate::Store;
@@ -94,10 +93,9 @@ impl Store {
     }
 
     pub async fn get_sample(&self, id: SampleId) -> Result<Sample> {
-        let sql = format!("SELECT {COLUMNS} FROM samples WHERE id = $1");
-        let row: Option<SampleRow> = dispatch!(self, read, |pool, _lock| {
-            sqlx::query_as(&sql).bind(id.0).fetch_optional(pool).await?
-        });
+        let row: Option<SampleRow> = self
+            .fetch_by_id(COLUMNS, "samples", Bind::Uuid(id.0))
+            .await?;
         row.ok_or_else(|| StoreError::not_found(EntityKind::Sample, id))?
             .try_into()
     }
@@ -113,11 +111,7 @@ impl Store {
             .eq("campaign_id", campaign_id.map(|c| Bind::Uuid(c.0)))
             .filter("id", ">", after.map(Bind::Uuid))
             .page("id", limit + 1);
-        let rows: Vec<SampleRow> = dispatch!(self, read, |pool, _lock| {
-            bind_all!(sqlx::query_as(&select.sql), &select.binds)
-                .fetch_all(pool)
-                .await?
-        });
+        let rows: Vec<SampleRow> = self.fetch_rows(&select).await?;
         Ok(Page::from_overfetch(
             convert_all(rows)?,
             limit,
