@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use athanor_drivers::mqtt::{MqttConfig, MqttError, MqttSection};
+
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -27,6 +29,49 @@ pub struct Config {
     pub storage: StorageConfig,
     pub auth: AuthConfig,
     pub log: LogConfig,
+    /// The MQTT broker: an external one by URL, or (the default) the embedded one.
+    pub mqtt: MqttSection,
+    pub instruments: InstrumentsConfig,
+    pub telemetry: TelemetryConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct InstrumentsConfig {
+    /// Directory of instrument files (`*.toml`); a missing directory means no instruments.
+    pub dir: PathBuf,
+    /// How often serial instruments are read for status and telemetry.
+    pub poll_interval_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetryConfig {
+    /// Readings younger than this many hours are kept as they arrived.
+    pub keep_raw_hours: u64,
+    /// Older readings are merged into one row per bucket of this many seconds (their means).
+    pub downsample_bucket_secs: u64,
+    /// How often the daemon downsamples, in seconds.
+    pub downsample_every_secs: u64,
+}
+
+impl Default for InstrumentsConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("config/instruments"),
+            poll_interval_secs: 2,
+        }
+    }
+}
+
+impl Default for TelemetryConfig {
+    fn default() -> Self {
+        Self {
+            keep_raw_hours: 168,
+            downsample_bucket_secs: 60,
+            downsample_every_secs: 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -109,9 +154,19 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub database_url: Option<String>,
     pub log_json: bool,
+    /// `--mqtt-listen`: where the embedded broker listens.
+    pub mqtt_listen: Option<String>,
 }
 
-const SECTIONS: [&str; 4] = ["server", "storage", "auth", "log"];
+const SECTIONS: [&str; 7] = [
+    "server",
+    "storage",
+    "auth",
+    "log",
+    "mqtt",
+    "instruments",
+    "telemetry",
+];
 
 impl Config {
     /// Loads the layers: `file` (if any), the environment `env` (name, value pairs), `flags`.
@@ -164,8 +219,29 @@ impl Config {
         if flags.log_json {
             config.log.format = LogFormat::Json;
         }
+        if let Some(l) = &flags.mqtt_listen {
+            config.mqtt.listen = Some(l.clone());
+        }
         config.validate()?;
         Ok(config)
+    }
+
+    /// The MQTT section, validated (files it names, such as `password_file`, are read).
+    pub fn mqtt(&self) -> Result<MqttConfig, ConfigError> {
+        self.mqtt.resolve(None).map_err(|e| match e {
+            MqttError::Config { key, message } => ConfigError::Key {
+                key: if key.is_empty() {
+                    "mqtt".into()
+                } else {
+                    format!("mqtt.{key}")
+                },
+                message,
+            },
+            other => ConfigError::Key {
+                key: "mqtt".into(),
+                message: other.to_string(),
+            },
+        })
     }
 
     /// The listen address, parsed.
@@ -212,6 +288,16 @@ impl Config {
                 "auth.enabled",
                 "auth can only be turned off when server.listen is a loopback address",
             );
+        }
+        self.mqtt()?;
+        if self.instruments.poll_interval_secs == 0 {
+            return key("instruments.poll_interval_secs", "must be at least 1");
+        }
+        if self.telemetry.downsample_bucket_secs == 0 {
+            return key("telemetry.downsample_bucket_secs", "must be at least 1");
+        }
+        if self.telemetry.downsample_every_secs == 0 {
+            return key("telemetry.downsample_every_secs", "must be at least 1");
         }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return key(
@@ -328,6 +414,49 @@ mod tests {
         let err = Config::load(Some(&path), vec![], &Overrides::default()).unwrap_err();
         assert!(err.to_string().contains("server"), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn mqtt_settings_come_from_every_layer_and_errors_name_the_key() {
+        let flags = Overrides {
+            mqtt_listen: Some("127.0.0.1:0".into()),
+            ..Default::default()
+        };
+        let c = Config::load(
+            None,
+            env(&[("ATHANOR_MQTT_LISTEN", "127.0.0.1:1884")]),
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(
+            c.mqtt.listen.as_deref(),
+            Some("127.0.0.1:0"),
+            "the flag wins"
+        );
+        let err = Config::load(
+            None,
+            env(&[("ATHANOR_MQTT_LISTEN", "0.0.0.0:1883")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mqtt.listen"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[("ATHANOR_MQTT_URL", "http://broker")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("mqtt.url"), "{err}");
+        let ok = Config::load(
+            None,
+            env(&[("ATHANOR_MQTT_URL", "mqtt://broker.lab:1883")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            ok.mqtt().unwrap().connect_addr(),
+            ("broker.lab".into(), 1883)
+        );
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod config;
+mod instrument_layer;
 mod logging;
 
 use std::process::ExitCode;

@@ -17,8 +17,18 @@ fn athanor(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Starts `athanor serve` and returns the child with the address it logged.
-fn serve(data_dir: &Path) -> (Child, String) {
+/// A daemon started by a test, with the addresses it logged.
+struct Daemon {
+    child: Child,
+    /// The HTTP API.
+    addr: String,
+    /// The embedded MQTT broker's port.
+    mqtt_port: u16,
+}
+
+/// Starts `athanor serve` on free ports (HTTP and the embedded MQTT broker), with the
+/// instrument files of `instruments` (none when the directory does not exist).
+fn serve_with(data_dir: &Path, instruments: &Path) -> Daemon {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -26,10 +36,13 @@ fn serve(data_dir: &Path) -> (Child, String) {
             data_dir.to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
+            "--mqtt-listen",
+            "127.0.0.1:0",
             "--log-json",
         ])
         .env_remove("ATHANOR_CONFIG")
         .env_remove("RUST_LOG")
+        .env("ATHANOR_INSTRUMENTS_DIR", instruments)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -37,18 +50,36 @@ fn serve(data_dir: &Path) -> (Child, String) {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        let mut mqtt_port = None;
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                continue;
+            };
+            let message = v["fields"]["message"].as_str().unwrap_or("");
+            if message.starts_with("MQTT broker for instrument controllers") {
+                mqtt_port = v["fields"]["port"].as_u64();
+            }
+            if message.starts_with("listening on http://") {
                 if let Some(addr) = v["fields"]["addr"].as_str() {
-                    let _ = tx.send(addr.to_owned());
+                    let _ = tx.send((addr.to_owned(), mqtt_port));
                 }
             }
         }
     });
-    let addr = rx
+    let (addr, mqtt_port) = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("serve logs the address it listens on");
-    (child, addr)
+    Daemon {
+        child,
+        addr,
+        mqtt_port: u16::try_from(mqtt_port.expect("serve logs the MQTT broker's port")).unwrap(),
+    }
+}
+
+/// Starts `athanor serve` with no instruments; returns the child and the HTTP address.
+fn serve(data_dir: &Path) -> (Child, String) {
+    let d = serve_with(data_dir, &data_dir.join("no-instruments"));
+    (d.child, d.addr)
 }
 
 fn terminate(mut child: Child) -> std::process::ExitStatus {
@@ -195,4 +226,165 @@ fn migrate_reports_an_up_to_date_schema_and_bad_config_names_the_key() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Token creation through the CLI: the last line printed.
+fn create_token(data_dir: &str, role: &str, name: &str) -> String {
+    let out = athanor(&[
+        "token",
+        "create",
+        "--data-dir",
+        data_dir,
+        "--role",
+        role,
+        "--name",
+        name,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned()
+}
+
+/// Polls `check` until it returns Some, for at most `within` (the daemon works on its own clock).
+fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "condition not reached within {within:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_mqtt_controller_on_the_embedded_broker_reports_status_and_telemetry() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let instruments = dir.path().join("instruments");
+    std::fs::create_dir(&instruments).unwrap();
+    std::fs::write(
+        instruments.join("xrd-1.toml"),
+        "id = \"xrd-1\"\nclass = \"diffractometer\"\nname = \"Powder XRD 1\"\n[transport]\nkind = \"mqtt\"\n[limits]\nmin_two_theta = 5.0\nmax_two_theta = 120.0\n",
+    )
+    .unwrap();
+    let token = create_token(d, "viewer", "watcher");
+    let daemon = serve_with(dir.path(), &instruments);
+    let (status, inst) = http(
+        "GET",
+        &daemon.addr,
+        "/api/v1/instruments/xrd-1",
+        Some(&token),
+        None,
+    );
+    assert_eq!(
+        status, 200,
+        "the configured instrument is registered at start: {inst}"
+    );
+    assert_eq!(inst["state"], "offline");
+
+    // A controller (rumqttc here; the paho-mqtt controller is in athanor-drivers' tests).
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        use rumqttc::{AsyncClient, Event, MqttOptions, Outgoing, QoS};
+        let mut o = MqttOptions::new("xrd-1-controller", "127.0.0.1", daemon.mqtt_port);
+        o.set_keep_alive(Duration::from_secs(5));
+        let (client, mut events) = AsyncClient::new(o, 64);
+        let base = "athanor/v1/instruments/xrd-1";
+        client
+            .publish(format!("{base}/status"), QoS::AtLeastOnce, true, r#"{"v": 1, "state": "idle", "controller": "test"}"#)
+            .await
+            .unwrap();
+        for seq in 0..5 {
+            let msg = format!(r#"{{"v": 1, "at": "2026-11-25T12:00:0{seq}Z", "seq": {seq}, "values": {{"tube_kv": 40, "tube_ma": {}}}}}"#, 30 + seq);
+            client.publish(format!("{base}/telemetry"), QoS::AtLeastOnce, false, msg).await.unwrap();
+        }
+        client.disconnect().await.unwrap();
+        // Drive the connection until every publish is out and the disconnect is sent.
+        tokio::time::timeout(Duration::from_secs(20), async {
+            loop {
+                match events.poll().await {
+                    Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
+                    Ok(_) => {}
+                    Err(e) => panic!("controller connection failed: {e}"),
+                }
+            }
+        })
+        .await
+        .unwrap();
+    });
+
+    let status = eventually(Duration::from_secs(20), || {
+        let (code, s) = http(
+            "GET",
+            &daemon.addr,
+            "/api/v1/instruments/xrd-1/status",
+            Some(&token),
+            None,
+        );
+        (code == 200 && s["instrument"]["state"] == "idle" && s["latest_telemetry"]["seq"] == 4)
+            .then_some(s)
+    });
+    assert_eq!(status["latest_telemetry"]["values"]["tube_ma"], 34);
+    let (code, page) = http(
+        "GET",
+        &daemon.addr,
+        "/api/v1/instruments/xrd-1/telemetry?from=2026-11-25T12:00:00Z&to=2026-11-25T12:01:00Z",
+        Some(&token),
+        None,
+    );
+    assert_eq!(code, 200);
+    assert_eq!(page["items"].as_array().unwrap().len(), 5);
+
+    // The CLI reads the same store while the daemon runs.
+    let out = athanor(&["instrument", "list", "--data-dir", d]);
+    let listed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && listed.contains("xrd-1") && listed.contains("idle"),
+        "{listed}"
+    );
+    let out = athanor(&[
+        "instrument",
+        "telemetry",
+        "xrd-1",
+        "--data-dir",
+        d,
+        "--from",
+        "2026-11-25T12:00:00Z",
+        "--to",
+        "2026-11-25T12:01:00Z",
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let seqs: Vec<u64> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [0, 1, 2, 3, 4]);
+    let out = athanor(&["instrument", "status", "nope", "--data-dir", d]);
+    assert!(!out.status.success(), "an unknown instrument is an error");
+
+    assert!(terminate(daemon.child).success());
 }

@@ -25,11 +25,19 @@ pub struct DaemonArgs {
 impl DaemonArgs {
     /// Loads the configuration layers with these flags on top.
     pub fn load(&self, listen: Option<String>, log_json: bool) -> anyhow::Result<Config> {
-        let flags = Overrides {
+        self.load_with(Overrides {
             listen,
+            log_json,
+            ..Overrides::default()
+        })
+    }
+
+    /// Loads the configuration layers with these flags and the given daemon-only ones on top.
+    pub fn load_with(&self, daemon_flags: Overrides) -> anyhow::Result<Config> {
+        let flags = Overrides {
             data_dir: self.data_dir.clone(),
             database_url: self.database_url.clone(),
-            log_json,
+            ..daemon_flags
         };
         Ok(Config::load(
             self.config.as_deref(),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod daemon;
+pub mod instrument;
 pub mod migrate;
 pub mod serve;
 pub mod token;
@@ -31,6 +32,9 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
+    /// The lab's instruments: list, status, telemetry.
+    #[command(subcommand)]
+    Instrument(instrument::InstrumentCommand),
     /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -45,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => serve::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Token(cmd) => token::run(cmd),
+        Command::Instrument(cmd) => instrument::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Xrd(cmd) => xrd::run(cmd),
     }

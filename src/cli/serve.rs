@@ -9,6 +9,8 @@ use tokio_util::sync::CancellationToken;
 use athanor_api::{AppState, AuthMode};
 
 use crate::cli::daemon::{open_store, runtime, DaemonArgs};
+use crate::config::Overrides;
+use crate::instrument_layer::InstrumentLayer;
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -20,10 +22,19 @@ pub struct ServeArgs {
     /// Log one JSON object per line instead of readable text.
     #[arg(long)]
     pub log_json: bool,
+    /// Address and port of the embedded MQTT broker (default 127.0.0.1:1883; port 0 picks a
+    /// free one). Only with no external broker (`mqtt.url`) configured.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub mqtt_listen: Option<String>,
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let config = args.daemon.load(args.listen.clone(), args.log_json)?;
+    let config = args.daemon.load_with(Overrides {
+        listen: args.listen.clone(),
+        log_json: args.log_json,
+        mqtt_listen: args.mqtt_listen.clone(),
+        ..Overrides::default()
+    })?;
     crate::logging::init(&config.log);
     runtime()?.block_on(async move {
         let store = open_store(&config).await?;
@@ -39,8 +50,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         };
         let listener = tokio::net::TcpListener::bind(config.listen_addr()?).await?;
         let addr = listener.local_addr()?;
-        tracing::info!(%addr, "listening on http://{addr}");
         let shutdown = CancellationToken::new();
+        let instruments = InstrumentLayer::start(&config, &store, &shutdown).await?;
+        tracing::info!(%addr, "listening on http://{addr}");
         let state = AppState::new(store.clone(), auth, config.server.max_body_bytes, shutdown.clone());
         tokio::spawn(wait_for_signal(shutdown.clone()));
         let server = tokio::spawn(athanor_api::serve(listener, state, Duration::from_secs(config.server.request_timeout_secs)));
@@ -53,6 +65,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
             Ok(Err(e)) => tracing::error!(error = %e, "server task failed"),
             Err(_) => tracing::warn!(?grace, "requests still running after the grace period; exiting anyway"),
         }
+        instruments.stop().await;
         store.close().await;
         tracing::info!("stopped");
         Ok(ExitCode::SUCCESS)

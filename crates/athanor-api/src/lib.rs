@@ -61,6 +61,8 @@ pub fn router(state: AppState) -> Router {
             post(instruments::register).get(instruments::list),
         )
         .route("/instruments/{id}", get(instruments::get))
+        .route("/instruments/{id}/status", get(instruments::status))
+        .route("/instruments/{id}/telemetry", get(instruments::telemetry))
         .route("/measurements", get(measurements::list))
         .route("/measurements/{id}", get(measurements::get))
         .route("/analyses", get(measurements::list_analyses))

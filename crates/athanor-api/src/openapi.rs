@@ -16,7 +16,7 @@ use crate::routes::{
         experiments::list, experiments::create, experiments::get, experiments::steps, experiments::cancel,
         hypotheses::list, hypotheses::create, hypotheses::get,
         samples::create, samples::list, samples::get,
-        instruments::register, instruments::list, instruments::get,
+        instruments::register, instruments::list, instruments::get, instruments::status, instruments::telemetry,
         measurements::list, measurements::get, measurements::list_analyses, measurements::get_analysis,
         events::stream,
         tokens::create, tokens::list, tokens::revoke,

@@ -148,6 +148,18 @@ async fn routes(app: &TestApp) -> Vec<(reqwest::Method, String, Need, Option<Val
             Need::Viewer,
             None,
         ),
+        (
+            M::GET,
+            "/api/v1/instruments/nope/status".into(),
+            Need::Viewer,
+            None,
+        ),
+        (
+            M::GET,
+            "/api/v1/instruments/nope/telemetry".into(),
+            Need::Viewer,
+            None,
+        ),
         (M::GET, "/api/v1/measurements".into(), Need::Viewer, None),
         (
             M::GET,
@@ -470,6 +482,105 @@ async fn mutations_are_recorded_with_the_token_name() {
     assert!(
         events.iter().all(|e| e.actor == operator_name),
         "{events:?}"
+    );
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn instrument_status_and_telemetry_by_time_range() {
+    use athanor_core::{InstrumentClass, InstrumentId, InstrumentLimits, NewInstrument};
+    use athanor_store::TelemetryRecord;
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    let app = TestApp::spawn().await;
+    let store = &app.db.store;
+    let id = InstrumentId::parse("furnace-1").unwrap();
+    store
+        .register_instrument(
+            NewInstrument {
+                id: id.clone(),
+                name: "Tube furnace".into(),
+                class: InstrumentClass::Furnace,
+                transport: json!({"kind": "serial"}),
+                limits: InstrumentLimits::default(),
+            },
+            "admin",
+        )
+        .await
+        .unwrap();
+    let t0: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+    let readings: Vec<_> = (0..100u64)
+        .map(|seq| {
+            TelemetryRecord::reading(
+                id.clone(),
+                t0 + TimeDelta::seconds(i64::try_from(seq).unwrap()),
+                seq,
+                json!({"pv_c": 20.0 + seq as f64}),
+                t0,
+            )
+        })
+        .collect();
+    store.insert_telemetry_batch(&readings).await.unwrap();
+    let cmd = store
+        .create_command(&id, None, "hold", json!({}), None, "engine")
+        .await
+        .unwrap();
+
+    let status: Value = app
+        .get("/api/v1/instruments/furnace-1/status", &app.viewer)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["instrument"]["state"], "offline");
+    assert_eq!(status["latest_telemetry"]["seq"], 99);
+    assert_eq!(status["latest_telemetry"]["values"]["pv_c"], 119.0);
+    assert_eq!(status["open_commands"][0]["id"], json!(cmd.id));
+
+    let r = app
+        .get(
+            "/api/v1/instruments/furnace-1/telemetry?from=2026-11-25T12:00:10Z&to=2026-11-25T12:00:20Z&limit=5",
+            &app.viewer,
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let page: Value = r.json().await.unwrap();
+    let seqs: Vec<u64> = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [10, 11, 12, 13, 14], "oldest first, at most `limit`");
+    assert_eq!(page["items"][0]["samples"], 1);
+
+    for (query, field) in [
+        ("limit=0", "limit"),
+        ("limit=10001", "limit"),
+        ("from=2026-11-25T13:00:00Z&to=2026-11-25T12:00:00Z", "from"),
+    ] {
+        let r = app
+            .get(
+                &format!("/api/v1/instruments/furnace-1/telemetry?{query}"),
+                &app.viewer,
+            )
+            .await;
+        assert_eq!(r.status(), 422, "{query}");
+        let problem: Value = r.json().await.unwrap();
+        assert_eq!(problem["field"], field, "{query}");
+    }
+    let r = app
+        .get(
+            "/api/v1/instruments/furnace-1/telemetry?from=yesterday",
+            &app.viewer,
+        )
+        .await;
+    assert!(r.status().is_client_error());
+    assert_eq!(
+        app.get("/api/v1/instruments/absent/telemetry", &app.viewer)
+            .await
+            .status(),
+        404
     );
     app.stop().await;
 }

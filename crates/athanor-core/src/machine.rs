@@ -42,6 +42,32 @@ pub trait StateMachine: Copy + Eq + fmt::Debug + 'static {
     fn is_terminal(self) -> bool {
         !Self::TRANSITIONS.iter().any(|(from, _, _)| *from == self)
     }
+
+    /// The shortest series of legal actions from this state to `target` (empty when already
+    /// there; None when the table offers no way). Ties go to the earlier table rows.
+    fn path_to(self, target: Self) -> Option<Vec<Self::Action>> {
+        // Breadth-first over the table: machines have a handful of states.
+        let mut frontier: Vec<(Self, Vec<Self::Action>)> = vec![(self, Vec::new())];
+        let mut seen = vec![self];
+        while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for (state, path) in frontier {
+                if state == target {
+                    return Some(path);
+                }
+                for (from, act, to) in Self::TRANSITIONS {
+                    if *from == state && !seen.contains(to) {
+                        seen.push(*to);
+                        let mut p = path.clone();
+                        p.push(*act);
+                        next.push((*to, p));
+                    }
+                }
+            }
+            frontier = next;
+        }
+        None
+    }
 }
 
 /// An attempt to make a move that the machine's table does not list.

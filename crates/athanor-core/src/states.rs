@@ -291,6 +291,9 @@ impl StateMachine for CommandState {
         use CommandState::*;
         &[
             (Pending, Send, Sent),
+            // Its deadline passed before it could be sent (a daemon restart, a long outage):
+            // it never reached the instrument and now it must not.
+            (Pending, Expire, Expired),
             (Sent, Acknowledge, Acknowledged),
             // A controller may answer with its result before (or instead of) a separate ack.
             (Sent, Succeed, Succeeded),
@@ -363,6 +366,29 @@ mod tests {
     use super::*;
     use crate::machine::StateMachine;
     use std::collections::HashSet;
+
+    #[test]
+    fn path_to_finds_the_shortest_legal_route() {
+        use InstrumentAction::*;
+        use InstrumentState::*;
+        assert_eq!(Idle.path_to(Idle), Some(vec![]));
+        assert_eq!(Offline.path_to(Busy), Some(vec![ComeOnline, Reserve]));
+        assert_eq!(Busy.path_to(Idle), Some(vec![Release]));
+        assert_eq!(Fault.path_to(Busy), Some(vec![ClearFault, Reserve]));
+        assert_eq!(
+            Maintenance.path_to(Idle),
+            Some(vec![LeaveMaintenance, ComeOnline])
+        );
+        assert_eq!(CommandState::Succeeded.path_to(CommandState::Sent), None);
+        // Every route it gives is legal move by move.
+        for from in [Offline, Idle, Busy, Fault, Maintenance] {
+            for to in [Offline, Idle, Busy, Fault, Maintenance] {
+                let path = from.path_to(to).unwrap();
+                let end = path.iter().try_fold(from, |s, a| s.apply(*a)).unwrap();
+                assert_eq!(end, to);
+            }
+        }
+    }
 
     fn table_is_deterministic<M: StateMachine + std::hash::Hash>()
     where

@@ -180,6 +180,28 @@ impl Store {
             .try_into()
     }
 
+    /// Commands that have not ended (pending, sent or acknowledged), oldest first: what a
+    /// restarted daemon must take over. All instruments when `instrument_id` is None.
+    pub async fn list_unfinished_commands(
+        &self,
+        instrument_id: Option<&InstrumentId>,
+    ) -> Result<Vec<Command>> {
+        let open = [
+            CommandState::Pending,
+            CommandState::Sent,
+            CommandState::Acknowledged,
+        ];
+        let select = Select::from(COMMAND_COLUMNS, "commands")
+            .eq(
+                "instrument_id",
+                instrument_id.map(|i| Bind::Text(i.as_str().to_owned())),
+            )
+            .any_of("state", open.map(|s| Bind::Text(s.as_str().to_owned())))
+            .page("id", i64::MAX);
+        let rows: Vec<CommandRow> = self.fetch_rows(&select).await?;
+        convert_all(rows)
+    }
+
     /// Moves a command on; a result, when given, is kept only if none was stored before (the
     /// controller's first result is the one that counts).
     pub async fn apply_command_action(

@@ -8,6 +8,7 @@
 
 mod backend;
 mod campaigns;
+pub mod downsample;
 mod error;
 mod events;
 mod experiments;
@@ -28,5 +29,5 @@ pub use backend::{Backend, ConnectOptions, Store};
 pub use error::{Result, StoreError};
 pub use events::EventFilter;
 pub use page::{Page, PageRequest};
-pub use telemetry::TelemetryRecord;
+pub use telemetry::{DownsampleStats, TelemetryRecord};
 pub use tokens::{IssuedToken, TokenRecord};

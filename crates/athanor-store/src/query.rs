@@ -44,6 +44,21 @@ impl Select {
         self.filter(column, "=", value)
     }
 
+    /// Adds `column IN ($n, …)`; an empty list matches nothing.
+    pub fn any_of(mut self, column: &str, values: impl IntoIterator<Item = Bind>) -> Self {
+        let mut params = Vec::new();
+        for v in values {
+            self.binds.push(v);
+            params.push(format!("${}", self.binds.len()));
+        }
+        if params.is_empty() {
+            self.sql += " AND 1=0";
+        } else {
+            self.sql += &format!(" AND {column} IN ({})", params.join(", "));
+        }
+        self
+    }
+
     /// Orders by `key` and limits the rows.
     pub fn page(mut self, key: &str, limit: i64) -> Self {
         self.binds.push(Bind::Int(limit));
@@ -116,5 +131,18 @@ mod tests {
             "SELECT id FROM t WHERE 1=1 AND a = $1 AND id > $2 ORDER BY id LIMIT $3"
         );
         assert_eq!(s.binds.len(), 3);
+    }
+
+    #[test]
+    fn any_of_lists_one_parameter_per_value_and_none_matches_nothing() {
+        let s = Select::from("id", "t")
+            .eq("a", Some(Bind::Int(1)))
+            .any_of("state", ["x", "y"].map(|v| Bind::Text(v.into())));
+        assert_eq!(
+            s.sql,
+            "SELECT id FROM t WHERE 1=1 AND a = $1 AND state IN ($2, $3)"
+        );
+        let none = Select::from("id", "t").any_of("state", []);
+        assert_eq!(none.sql, "SELECT id FROM t WHERE 1=1 AND 1=0");
     }
 }

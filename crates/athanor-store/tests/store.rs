@@ -259,6 +259,42 @@ store_tests! {
         assert_eq!(page.items.len(), 1);
     };
 
+    unfinished_commands_are_what_a_restart_takes_over => |store: Store| async move {
+        let mut ids = Vec::new();
+        for name in ["furnace-1", "xrd-1"] {
+            let new = NewInstrument {
+                id: InstrumentId::parse(name).unwrap(),
+                name: name.into(),
+                class: InstrumentClass::Furnace,
+                transport: json!({"kind": "mqtt"}),
+                limits: InstrumentLimits::default(),
+            };
+            ids.push(store.register_instrument(new, "admin").await.unwrap().id);
+        }
+        let cmd = |i: usize, action: &'static str| {
+            let store = store.clone();
+            let id = ids[i].clone();
+            async move { store.create_command(&id, None, action, json!({}), None, "engine").await.unwrap() }
+        };
+        let pending = cmd(0, "hold").await;
+        let sent = cmd(0, "run_program").await;
+        store.apply_command_action(sent.id, CommandAction::Send, None, "engine").await.unwrap();
+        let acked = cmd(1, "scan").await;
+        store.apply_command_action(acked.id, CommandAction::Send, None, "engine").await.unwrap();
+        store.apply_command_action(acked.id, CommandAction::Acknowledge, None, "engine").await.unwrap();
+        let done = cmd(1, "scan").await;
+        store.apply_command_action(done.id, CommandAction::Send, None, "engine").await.unwrap();
+        store.apply_command_action(done.id, CommandAction::Succeed, Some(json!({"ok": true})), "engine").await.unwrap();
+        let expired = cmd(0, "abort").await;
+        let gone = store.apply_command_action(expired.id, CommandAction::Expire, None, "engine").await.unwrap();
+        assert_eq!(gone.state, CommandState::Expired, "a pending command whose deadline passed expires unsent");
+
+        let all: Vec<CommandId> = store.list_unfinished_commands(None).await.unwrap().iter().map(|c| c.id).collect();
+        assert_eq!(all, [pending.id, sent.id, acked.id], "oldest first, finished ones left out");
+        let furnace: Vec<CommandId> = store.list_unfinished_commands(Some(&ids[0])).await.unwrap().iter().map(|c| c.id).collect();
+        assert_eq!(furnace, [pending.id, sent.id]);
+    };
+
     measurements_and_analyses_read_back => |store: Store| async move {
         let c = store.create_campaign(campaign_spec("a", 5), "alice").await.unwrap();
         let e = store.create_experiment(c.id, proposal(800.0), "planner").await.unwrap();

@@ -410,13 +410,13 @@ impl<J: CommandJournal, C: Clock> Loop<J, C> {
                     }
                     Ok(Inbound::Telemetry(t)) => {
                         if let Some(ingest) = &self.ingest {
-                            let record = TelemetryRecord {
-                                instrument_id: instrument,
-                                at: t.at,
-                                seq: t.seq,
-                                values: serde_json::Value::Object(t.values),
-                                received_at: self.clock.now(),
-                            };
+                            let record = TelemetryRecord::reading(
+                                instrument,
+                                t.at,
+                                t.seq,
+                                serde_json::Value::Object(t.values),
+                                self.clock.now(),
+                            );
                             if ingest.send(record).await.is_err() {
                                 tracing::warn!("telemetry ingest has stopped; reading dropped");
                             }

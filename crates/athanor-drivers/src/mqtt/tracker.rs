@@ -153,7 +153,8 @@ pub struct Publish {
 }
 
 /// What an operator must see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AlarmKind {
     /// A command ended without any answer: whether it ran is unknown.
     NoAnswer,
@@ -331,13 +332,21 @@ impl Tracker {
         if cmd.state == CommandState::Pending {
             return match self.submit(out_cmd, now) {
                 Ok(actions) => actions,
-                // Never sent, and now it must not be: report it; there is no move out of
-                // `pending` but `send` in the command table, so its record stays pending.
-                Err(_) => vec![Action::Finished {
-                    command_id: cmd.id,
-                    instrument: cmd.instrument_id.clone(),
-                    outcome: Err(CommandFailure::Expired),
-                }],
+                // Never sent, and now it must not be: record it as expired and report it.
+                Err(_) => vec![
+                    Action::Record(Record {
+                        command_id: cmd.id,
+                        instrument: cmd.instrument_id.clone(),
+                        action: CommandAction::Expire,
+                        to: CommandState::Expired,
+                        result: Some(json!({ "outcome": "expired", "sent": false })),
+                    }),
+                    Action::Finished {
+                        command_id: cmd.id,
+                        instrument: cmd.instrument_id.clone(),
+                        outcome: Err(CommandFailure::Expired),
+                    },
+                ],
             };
         }
         let deadline = cmd

@@ -1,0 +1,183 @@
+//! The instrument layer inside the daemon: instruments from `config/instruments/` registered in
+//! the store, the MQTT broker (embedded unless an external one is configured), the MQTT driver
+//! with its telemetry ingest and the commands a restart takes over, serial furnaces polled for
+//! status and telemetry, and telemetry downsampling.
+
+pub mod housekeeping;
+pub mod serial;
+pub mod status;
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use athanor_core::{InstrumentLimits, NewInstrument};
+use athanor_drivers::instrument::config::load_dir;
+use athanor_drivers::instrument::{InstrumentConfig, InstrumentSet, Transport};
+use athanor_drivers::mqtt::client::SystemClock;
+use athanor_drivers::mqtt::{
+    BrokerChoice, EmbeddedBroker, IngestConfig, MqttDriver, MqttHandle, TelemetryIngest,
+};
+use athanor_store::{Store, StoreError};
+
+use crate::config::Config;
+
+/// The running instrument layer. Stop it with [`InstrumentLayer::stop`] after cancelling the
+/// shutdown token it was started with.
+#[derive(Debug)]
+pub struct InstrumentLayer {
+    broker: Option<EmbeddedBroker>,
+    mqtt: MqttHandle,
+    ingest: TelemetryIngest,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Reads the instrument directory; a directory that does not exist means no instruments.
+pub fn load_instruments(dir: &Path) -> anyhow::Result<InstrumentSet> {
+    if !dir.is_dir() {
+        tracing::warn!(dir = %dir.display(), "instrument directory not found: no instruments configured (set instruments.dir)");
+        return Ok(InstrumentSet::default());
+    }
+    load_dir(dir).with_context(|| format!("instrument directory {}", dir.display()))
+}
+
+/// The store's record of a configured instrument.
+pub fn to_record(c: &InstrumentConfig) -> anyhow::Result<NewInstrument> {
+    let transport = match &c.transport {
+        Some(t) => serde_json::to_value(t)?,
+        None => serde_json::json!({ "kind": "none" }),
+    };
+    Ok(NewInstrument {
+        id: c.id.clone(),
+        name: c.name.clone(),
+        class: c.class,
+        transport,
+        // The operator-facing copy of the limits the store holds room for; the drivers
+        // enforce the file's full set.
+        limits: InstrumentLimits {
+            max_temperature_c: c.limits.max_temperature_c,
+            max_ramp_c_per_min: c.limits.max_ramp_c_per_min,
+            min_two_theta: c.limits.min_two_theta,
+            max_two_theta: c.limits.max_two_theta,
+        },
+    })
+}
+
+/// Registers every configured instrument the store does not know yet.
+pub async fn register_configured(store: &Store, set: &InstrumentSet) -> anyhow::Result<()> {
+    for c in set.instruments.values() {
+        match store.register_instrument(to_record(c)?, "config").await {
+            Ok(_) => tracing::info!(instrument = %c.id, file = %c.source, "instrument registered"),
+            Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e).with_context(|| format!("registering {}", c.id)),
+        }
+    }
+    Ok(())
+}
+
+impl InstrumentLayer {
+    /// Starts everything; fails with the reason when the broker cannot listen or the
+    /// configuration is unusable.
+    pub async fn start(
+        config: &Config,
+        store: &Store,
+        shutdown: &CancellationToken,
+    ) -> anyhow::Result<Self> {
+        let set = load_instruments(&config.instruments.dir)?;
+        register_configured(store, &set).await?;
+
+        let mut mqtt = config.mqtt()?;
+        let broker = match mqtt.embedded_broker_settings() {
+            Some(settings) => {
+                let b = EmbeddedBroker::start(settings).await.context(
+                    "the embedded MQTT broker cannot start (set mqtt.listen or --mqtt-listen to a free port, or mqtt.url to use an external broker)",
+                )?;
+                if let BrokerChoice::Embedded { listen, .. } = &mut mqtt.broker {
+                    *listen = b.local_addr();
+                }
+                Some(b)
+            }
+            None => None,
+        };
+        let broker_addr = mqtt.connect_addr();
+        tracing::info!(host = %broker_addr.0, port = broker_addr.1, embedded = broker.is_some(), "MQTT broker for instrument controllers");
+
+        let ingest = TelemetryIngest::spawn(store.clone(), IngestConfig::default());
+        let (handle, events) = MqttDriver::spawn(
+            &mqtt,
+            store.clone(),
+            Some(ingest.sender()),
+            SystemClock,
+            shutdown.child_token(),
+        )?;
+        let mut tasks = vec![tokio::spawn(status::follow(
+            store.clone(),
+            events,
+            shutdown.clone(),
+        ))];
+
+        // Commands a previous run left unfinished: the MQTT driver asks their controllers what
+        // became of them (never re-sending a command that may have run).
+        let unfinished: Vec<_> = store
+            .list_unfinished_commands(None)
+            .await?
+            .into_iter()
+            .filter(|c| {
+                !set.instruments
+                    .get(c.instrument_id.as_str())
+                    .is_some_and(|i| matches!(i.transport, Some(Transport::Serial(_))))
+            })
+            .collect();
+        if !unfinished.is_empty() {
+            tracing::info!(count = unfinished.len(), "taking over unfinished commands");
+            handle.restore(unfinished).await?;
+        }
+
+        let every = Duration::from_secs(config.instruments.poll_interval_secs);
+        for c in set
+            .instruments
+            .values()
+            .filter(|c| serial::is_serial_furnace(c))
+        {
+            tasks.push(tokio::spawn(serial::poll_furnace(
+                c.clone(),
+                store.clone(),
+                ingest.sender(),
+                every,
+                shutdown.clone(),
+            )));
+        }
+        tasks.push(tokio::spawn(housekeeping::downsample_periodically(
+            store.clone(),
+            config.telemetry.clone(),
+            shutdown.clone(),
+        )));
+        Ok(Self {
+            broker,
+            mqtt: handle,
+            ingest,
+            tasks,
+        })
+    }
+
+    /// Waits for the layer's tasks to end (cancel the shutdown token first), stores the
+    /// telemetry still queued, and stops the embedded broker.
+    pub async fn stop(self) {
+        self.mqtt.join().await;
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        let stats = self.ingest.close().await;
+        tracing::info!(
+            stored = stats.stored,
+            lost = stats.lost,
+            "telemetry ingest closed"
+        );
+        if let Some(b) = self.broker {
+            let _ = tokio::task::spawn_blocking(move || b.shutdown()).await;
+        }
+    }
+}
