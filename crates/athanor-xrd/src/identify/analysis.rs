@@ -9,7 +9,8 @@ use super::model::two_theta_of;
 use super::quant::weight_fractions;
 use super::report::{Alternative, Analysis, Curves, InstrumentReport, LatticeReport, PhaseReport};
 use super::search::{
-    explain, explain_all, phase_from_hit_with_peaks, Explanation, Prepared2, SearchResult,
+    explain, explain_all, explain_reported, phase_from_hit_with_peaks, Explanation, Prepared2,
+    SearchResult,
 };
 use super::IdentifyOptions;
 
@@ -26,7 +27,7 @@ pub fn finish(
     options: &IdentifyOptions,
 ) -> Analysis {
     let prepared = library.prepared();
-    let mut best = explain(
+    let mut best = explain_reported(
         prep,
         prepared,
         result.best.outcome.state.clone(),
@@ -52,7 +53,7 @@ pub fn finish(
         let Some(i) = weakest else { break };
         let mut state = best.outcome.state.clone();
         state.phases.remove(i);
-        best = explain(prep, prepared, state, options.final_iterations);
+        best = explain_reported(prep, prepared, state, options.final_iterations);
         without = rwp_without_each(prep, prepared, &best, options);
     }
     // Alternatives: each phase replaced by the runners-up of the step that added it, refined
@@ -84,7 +85,7 @@ pub fn finish(
                 // A short fit first; a full one only when it comes close.
                 let mut e = explain(prep, prepared, state, options.search_iterations + 4);
                 if e.penalized_rwp(prepared) < 1.1 * best.penalized_rwp(prepared) {
-                    e = explain(
+                    e = explain_reported(
                         prep,
                         prepared,
                         e.outcome.state.clone(),

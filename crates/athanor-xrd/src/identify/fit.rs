@@ -5,7 +5,8 @@
 
 use super::candidate::Prepared;
 use super::linalg::{cholesky_solve, nnls_normal, spd_inverse};
-use super::model::{add_profile, Derivatives, Instrument, PhaseShape};
+pub use super::model::uniform_step;
+use super::model::{add_profile, Derivatives, Grid, Instrument, PhaseShape};
 
 /// The measured data and the fixed parts of the model.
 #[derive(Debug, Clone)]
@@ -20,6 +21,18 @@ pub struct FitData {
     pub bg_terms: Vec<Vec<f64>>,
     /// Radiation lines (wavelength Å, weight).
     pub lines: Vec<(f64, f64)>,
+    /// The step of `x` when evenly spaced ([`uniform_step`]).
+    pub step: Option<f64>,
+}
+
+impl FitData {
+    /// The grid the profiles are drawn on.
+    pub fn grid(&self) -> Grid<'_> {
+        Grid {
+            x: &self.x,
+            step: self.step,
+        }
+    }
 }
 
 /// One phase's refinable state.
@@ -52,6 +65,8 @@ pub struct FitControl {
     pub widths: bool,
     /// Refine lattices.
     pub lattice: bool,
+    /// Compute the parameters' covariance (only a reported fit needs it).
+    pub covariance: bool,
 }
 
 /// The result of a fit.
@@ -61,9 +76,13 @@ pub struct FitOutcome {
     pub rwp: f64,
     /// Goodness of fit χ²/(N − P).
     pub gof: f64,
-    /// Covariance of all parameters (layout order, row-major; empty when singular).
+    /// Covariance of all parameters (layout order, row-major; empty when singular or not
+    /// asked for).
     pub cov: Vec<f64>,
     pub layout: Layout,
+    /// The calculated pattern and its background part at the final state.
+    pub calc: Vec<f64>,
+    pub background: Vec<f64>,
 }
 
 /// Where each parameter sits in the parameter vector.
@@ -113,7 +132,7 @@ pub fn phase_profile(
     };
     add_profile(
         out,
-        &data.x,
+        data.grid(),
         &prepared.sticks,
         &data.lines,
         inst,
@@ -201,6 +220,22 @@ pub fn calculate(
     state: &FitState,
 ) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
     let n = data.x.len();
+    let mut parts = Vec::with_capacity(state.phases.len());
+    for ph in &state.phases {
+        let mut p = vec![0.0; n];
+        phase_profile(data, &prepared[ph.index], &state.inst, ph, &mut p);
+        parts.push(p);
+    }
+    let (total, background) = assemble(data, &parts, state);
+    for (p, ph) in parts.iter_mut().zip(&state.phases) {
+        p.iter_mut().for_each(|v| *v *= ph.scale);
+    }
+    (total, background, parts)
+}
+
+/// The calculated pattern and its background from unit-scale phase profiles.
+fn assemble(data: &FitData, profiles: &[Vec<f64>], state: &FitState) -> (Vec<f64>, Vec<f64>) {
+    let n = data.x.len();
     let mut background = data.base.clone();
     for (t, b) in data.bg_terms.iter().zip(&state.bg) {
         for i in 0..n {
@@ -208,17 +243,12 @@ pub fn calculate(
         }
     }
     let mut total = background.clone();
-    let mut parts = Vec::with_capacity(state.phases.len());
-    for ph in &state.phases {
-        let mut p = vec![0.0; n];
-        phase_profile(data, &prepared[ph.index], &state.inst, ph, &mut p);
-        p.iter_mut().for_each(|v| *v *= ph.scale);
+    for (p, ph) in profiles.iter().zip(&state.phases) {
         for i in 0..n {
-            total[i] += p[i];
+            total[i] += ph.scale * p[i];
         }
-        parts.push(p);
     }
-    (total, background, parts)
+    (total, background)
 }
 
 /// Rwp = √(Σ w (y − c)² / Σ w y²).
@@ -296,20 +326,49 @@ pub fn fit(
             break;
         }
     }
-    // Uncertainties from the final Jacobian.
+    let dof = (n as f64 - lay.total as f64).max(1.0);
+    let gof = chi2 / dof;
+    let cov = if control.covariance {
+        covariance(data, prepared, &state, control, &lay, &profiles, gof)
+    } else {
+        Vec::new()
+    };
+    let (calc, background) = assemble(data, &profiles, &state);
+    FitOutcome {
+        rwp: rwp(data, chi2),
+        state,
+        gof,
+        cov,
+        layout: lay,
+        calc,
+        background,
+    }
+}
+
+/// The parameters' covariance from the Jacobian at the final state (empty when singular).
+fn covariance(
+    data: &FitData,
+    prepared: &[Prepared],
+    state: &FitState,
+    control: &FitControl,
+    lay: &Layout,
+    profiles: &[Vec<f64>],
+    gof: f64,
+) -> Vec<f64> {
+    let n = data.x.len();
+    let mut columns: Vec<Vec<f64>> = vec![vec![0.0; n]; lay.total];
+    let mut scratch = vec![0.0; n];
     jacobian(
         data,
         prepared,
-        &state,
+        state,
         control,
-        &lay,
-        &profiles,
+        lay,
+        profiles,
         &mut columns,
         &mut scratch,
     );
-    let (amat, _) = normal_equations(data, &state, &profiles, &columns);
-    let dof = (n as f64 - lay.total as f64).max(1.0);
-    let gof = chi2 / dof;
+    let (amat, _) = normal_equations(data, state, profiles, &columns);
     let m = lay.total;
     let mut cov = Vec::new();
     // Scale factors stuck at zero are removed from the inversion.
@@ -344,13 +403,7 @@ pub fn fit(
         }
         cov = cov_full;
     }
-    FitOutcome {
-        rwp: rwp(data, chi2),
-        state,
-        gof,
-        cov,
-        layout: lay,
-    }
+    cov
 }
 
 fn phase_k(prepared: &[Prepared], ph: &PhaseState, control: &FitControl) -> usize {
@@ -398,7 +451,7 @@ fn jacobian(
         scratch.iter_mut().for_each(|v| *v = 0.0);
         add_profile(
             scratch,
-            &data.x,
+            data.grid(),
             &prep.sticks,
             &data.lines,
             &state.inst,
@@ -578,6 +631,7 @@ mod tests {
             base: vec![100.0; x.len()],
             bg_terms: vec![],
             lines: settings.lines(),
+            step: uniform_step(&x),
         };
         let mut prof = vec![0.0; x.len()];
         phase_profile(&data, &prepared[0], &truth_inst, &truth, &mut prof);
@@ -603,6 +657,7 @@ mod tests {
             iterations: 60,
             widths: true,
             lattice: true,
+            covariance: true,
         };
         let out = fit(&data, prepared, start, &control);
         let lat = r.lattice(&out.state.phases[0].p).unwrap();

@@ -50,21 +50,61 @@ pub struct Derivatives<'a> {
 /// Beyond kg·dx² = this, a Gaussian term (< e⁻⁴⁰ of its peak) is left out.
 const GAUSSIAN_CUTOFF: f64 = 40.0;
 
+/// The 2θ grid a profile is drawn on.
+#[derive(Debug, Clone, Copy)]
+pub struct Grid<'a> {
+    /// Increasing 2θ (degrees).
+    pub x: &'a [f64],
+    /// The step when the points are evenly spaced (see [`uniform_step`]): the Gaussian parts are
+    /// then computed by a two-term recurrence instead of an exponential per point.
+    pub step: Option<f64>,
+}
+
+/// The step of an evenly spaced grid (every point within 10⁻⁹ steps of x₀ + iΔ), else `None`.
+pub fn uniform_step(x: &[f64]) -> Option<f64> {
+    let (&first, &last) = (x.first()?, x.last()?);
+    if x.len() < 2 {
+        return None;
+    }
+    let step = (last - first) / (x.len() - 1) as f64;
+    let even = step > 0.0
+        && x.iter()
+            .enumerate()
+            .all(|(i, &t)| (t - first - i as f64 * step).abs() <= 1e-9 * step);
+    even.then_some(step)
+}
+
+/// exp(−kg (x₀ + iΔ − c)²) for i = 0, 1, … (one per element of `out`) by the exact recurrence
+/// G(i+1) = G(i)·R(i), R(i+1) = R(i)·e^(−2kgΔ²).
+fn gaussian_run(out: &mut [f64], x0: f64, step: f64, center: f64, kg: f64) {
+    let dx0 = x0 - center;
+    let mut g = (-kg * dx0 * dx0).exp();
+    let mut r = (-kg * (2.0 * dx0 * step + step * step)).exp();
+    let c = (-2.0 * kg * step * step).exp();
+    for v in out.iter_mut() {
+        *v = g;
+        g *= r;
+        r *= c;
+    }
+}
+
 /// Adds a phase's profile at unit scale (stick intensities as areas) to `out`; with `deriv`,
 /// adds its derivatives (see [`Derivatives`]) to the columns.
 pub fn add_profile(
     out: &mut [f64],
-    grid: &[f64],
+    grid: Grid<'_>,
     sticks: &[Stick],
     lines: &[(f64, f64)],
     inst: &Instrument,
     phase: &PhaseShape,
     mut deriv: Option<Derivatives<'_>>,
 ) {
-    let (Some(&first), Some(&last)) = (grid.first(), grid.last()) else {
+    let (Some(&first), Some(&last)) = (grid.x.first(), grid.x.last()) else {
         return;
     };
     let tail_share = lorentzian_fraction_within(WINDOW_FWHM);
+    // Gaussian factors exp(−kg dx²) of the current peak's points.
+    let mut gauss: Vec<f64> = Vec::new();
     let g = &phase.g;
     for stick in sticks {
         let q: f64 = stick.v[0] * g[0]
@@ -95,8 +135,9 @@ pub fn add_profile(
             if center + half < first || center - half > last {
                 continue;
             }
-            let lo = grid.partition_point(|&t| t < center - half);
-            let hi = grid.partition_point(|&t| t <= center + half);
+            let x = grid.x;
+            let lo = x.partition_point(|&t| t < center - half);
+            let hi = x.partition_point(|&t| t <= center + half);
             if lo >= hi {
                 continue;
             }
@@ -107,17 +148,36 @@ pub fn add_profile(
             let kg = 4.0 * LN_2 / (gamma * gamma);
             let gu0 = area * (4.0 * LN_2 / PI).sqrt() / gamma;
             let ag = gu0 * (1.0 - shape.eta);
+            // The points where the Gaussian part is not negligible, and its factors there.
+            let reach = (GAUSSIAN_CUTOFF / kg).sqrt();
+            let glo = lo + x[lo..hi].partition_point(|&t| t < center - reach);
+            let ghi = lo + x[lo..hi].partition_point(|&t| t <= center + reach);
+            gauss.clear();
+            gauss.resize(ghi - glo, 0.0);
+            match grid.step {
+                Some(step) if ghi > glo => gaussian_run(&mut gauss, x[glo], step, center, kg),
+                _ => {
+                    for (v, &t) in gauss.iter_mut().zip(&x[glo..ghi]) {
+                        let dx = t - center;
+                        *v = (-kg * dx * dx).exp();
+                    }
+                }
+            }
+            let gaussian_at = |i: usize| {
+                if i >= glo && i < ghi {
+                    gauss[i - glo]
+                } else {
+                    0.0
+                }
+            };
             match deriv.as_mut() {
                 None => {
-                    for (y, &t) in out[lo..hi].iter_mut().zip(&grid[lo..hi]) {
+                    for (y, &t) in out[lo..hi].iter_mut().zip(&x[lo..hi]) {
                         let dx = t - center;
-                        let d2 = dx * dx;
-                        let e = kg * d2;
-                        let mut v = al / (1.0 + kl * d2);
-                        if e < GAUSSIAN_CUTOFF {
-                            v += ag * (-e).exp();
-                        }
-                        *y += v;
+                        *y += al / (1.0 + kl * dx * dx);
+                    }
+                    for (y, gv) in out[glo..ghi].iter_mut().zip(&gauss) {
+                        *y += ag * gv;
                     }
                 }
                 Some(d) => {
@@ -142,16 +202,12 @@ pub fn add_profile(
                     ];
                     let (pos_cols, width_cols) = d.columns.split_at_mut(k + 1);
                     for i in lo..hi {
-                        let dx = grid[i] - center;
+                        let dx = x[i] - center;
                         let d2 = dx * dx;
                         let den = 1.0 / (1.0 + kl * d2);
                         let lu = lu0 * den;
                         let e = kg * d2;
-                        let gu = if e < GAUSSIAN_CUTOFF {
-                            gu0 * (-e).exp()
-                        } else {
-                            0.0
-                        };
+                        let gu = gu0 * gaussian_at(i);
                         let lor = shape.eta * lu;
                         let gau = (1.0 - shape.eta) * gu;
                         out[i] += lor + gau;
@@ -211,7 +267,10 @@ mod tests {
         let mut out = vec![0.0; grid.len()];
         add_profile(
             &mut out,
-            &grid,
+            Grid {
+                x: &grid,
+                step: uniform_step(&grid),
+            },
             &[stick],
             &[(1.5406, 1.0)],
             &inst,
@@ -260,7 +319,10 @@ mod tests {
         let mut cols = vec![vec![0.0; grid.len()]; 5];
         add_profile(
             &mut base,
-            &grid,
+            Grid {
+                x: &grid,
+                step: uniform_step(&grid),
+            },
             &[stick],
             &[(1.5406, 1.0)],
             &inst,
@@ -314,6 +376,50 @@ mod tests {
                     cols[c][i]
                 );
             }
+        }
+    }
+
+    /// The recurrence on an evenly spaced grid gives the profile of the per-point exponentials.
+    #[test]
+    fn even_grid_recurrence_matches_direct_evaluation() {
+        let grid: Vec<f64> = (0..8001).map(|i| 10.0 + i as f64 * 0.01).collect();
+        let step = uniform_step(&grid);
+        assert!(step.is_some_and(|s| (s - 0.01).abs() < 1e-12));
+        let mut uneven = grid.clone();
+        uneven[100] += 0.003;
+        assert_eq!(uniform_step(&uneven), None);
+        let sticks: Vec<Stick> = [2.5, 1.9, 1.31].map(one_stick).to_vec();
+        let inst = Instrument {
+            zero: 0.01,
+            u: 0.01,
+            v: 0.0,
+            w: 0.004,
+        };
+        let phase = PhaseShape {
+            g: [1.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            y: 0.02,
+        };
+        let lines = [(1.5406, 1.0), (1.5444, 0.5)];
+        let mut fast = vec![0.0; grid.len()];
+        let mut direct = vec![0.0; grid.len()];
+        add_profile(
+            &mut fast,
+            Grid { x: &grid, step },
+            &sticks,
+            &lines,
+            &inst,
+            &phase,
+            None,
+        );
+        let plain = Grid {
+            x: &grid,
+            step: None,
+        };
+        add_profile(&mut direct, plain, &sticks, &lines, &inst, &phase, None);
+        let max = direct.iter().copied().fold(0.0, f64::max);
+        assert!(max > 0.0);
+        for (a, b) in fast.iter().zip(&direct) {
+            assert!((a - b).abs() <= 1e-9 * max, "{a} vs {b}");
         }
     }
 }
