@@ -108,7 +108,7 @@ pub fn refine(
         .collect();
     let all: Vec<usize> = (0..library.len()).collect();
     let hits = screen::screen(
-        &prep.data.x,
+        prep.data.grid(),
         &target,
         &prep.data.w,
         &prep.data.lines,

@@ -76,7 +76,7 @@ pub fn uniform_step(x: &[f64]) -> Option<f64> {
 
 /// exp(−kg (x₀ + iΔ − c)²) for i = 0, 1, … (one per element of `out`) by the exact recurrence
 /// G(i+1) = G(i)·R(i), R(i+1) = R(i)·e^(−2kgΔ²).
-fn gaussian_run(out: &mut [f64], x0: f64, step: f64, center: f64, kg: f64) {
+pub fn gaussian_run(out: &mut [f64], x0: f64, step: f64, center: f64, kg: f64) {
     let dx0 = x0 - center;
     let mut g = (-kg * dx0 * dx0).exp();
     let mut r = (-kg * (2.0 * dx0 * step + step * step)).exp();

@@ -474,7 +474,7 @@ pub fn search(
             break;
         }
         let hits = screen(
-            &prep.data.x,
+            prep.data.grid(),
             &target,
             &prep.data.w,
             &prep.data.lines,
