@@ -59,6 +59,7 @@ pub fn finish(
     // Alternatives: each phase replaced by the runners-up of the step that added it, refined
     // as fully as the reported fit; one that fits better takes the phase's place.
     let mut alternatives: Vec<(Alternative, usize)> = Vec::new();
+    let mut any_swap = false;
     if options.alternatives > 0 {
         let mut pos = 0;
         while pos < best.outcome.state.phases.len() {
@@ -99,6 +100,7 @@ pub fn finish(
                     let _ = old_rwp;
                     alternatives.push((alternative(prepared, &old, &best), pos));
                     swapped = true;
+                    any_swap = true;
                 } else {
                     alternatives.push((alternative(prepared, &e, &best), pos));
                 }
@@ -109,7 +111,10 @@ pub fn finish(
         for (a, _) in alternatives.iter_mut() {
             a.score = (best.penalized_rwp(prepared) / a.penalized_rwp.max(1e-300)).min(1.0);
         }
-        without = rwp_without_each(prep, prepared, &best, options);
+        // The fits without each phase only change when a phase was swapped.
+        if any_swap {
+            without = rwp_without_each(prep, prepared, &best, options);
+        }
     }
     let rwp_alt: Vec<Option<f64>> = (0..best.outcome.state.phases.len())
         .map(|pos| {
