@@ -1,8 +1,8 @@
 //! The pattern model the fits use: each phase's profile at unit scale from its sticks, refined
 //! reciprocal metric, zero shift and widths (instrument Caglioti Gaussian U, V, W; the phase's
 //! Lorentzian size term Y/cosθ), TCH pseudo-Voigt peaks over all radiation lines, each peak
-//! evaluated only within a window of its centre (its Gaussian part only where it is not
-//! negligible). Optionally, in the same pass, it also accumulates the analytic derivatives of
+//! evaluated only within a window of its centre (narrower for weak peaks; the Gaussian part
+//! only where it is not negligible). Optionally, in the same pass, it also accumulates the analytic derivatives of
 //! the profile with respect to the zero shift, the lattice, the size term and the instrument
 //! widths U and W, which the Levenberg–Marquardt fit uses as its Jacobian columns.
 //!
@@ -14,8 +14,17 @@ use std::f64::consts::{LN_2, PI};
 use super::candidate::Stick;
 use crate::profile::{lorentzian_fraction_within, PeakShape};
 
-/// Half-width of each peak's window in FWHM.
+/// Half-width of the strongest peak's window in FWHM.
 pub const WINDOW_FWHM: f64 = 12.0;
+/// The narrowest window (FWHM each side): the Gaussian part is complete within it.
+const MIN_WINDOW_FWHM: f64 = 4.0;
+
+/// The half-width (in FWHM) of a stick's window: WINDOW_FWHM for the strongest stick (intensity
+/// 100), narrower for weaker ones, so that no stick's Lorentzian is cut where it is higher than
+/// the strongest stick's at its window's edge (the height at the edge falls as 1/(4W²)).
+fn window_fwhm(intensity: f64) -> f64 {
+    (WINDOW_FWHM * (intensity.max(0.0) / 100.0).sqrt()).clamp(MIN_WINDOW_FWHM, WINDOW_FWHM)
+}
 
 /// Global (instrument and pattern) parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -102,7 +111,6 @@ pub fn add_profile(
     let (Some(&first), Some(&last)) = (grid.x.first(), grid.x.last()) else {
         return;
     };
-    let tail_share = lorentzian_fraction_within(WINDOW_FWHM);
     // Gaussian factors exp(−kg dx²) of the current peak's points.
     let mut gauss: Vec<f64> = Vec::new();
     let g = &phase.g;
@@ -117,6 +125,8 @@ pub fn add_profile(
             continue;
         }
         let sq = q.sqrt();
+        let window = window_fwhm(stick.intensity);
+        let tail_share = lorentzian_fraction_within(window);
         for &(lambda, weight) in lines {
             let sin_t = lambda * sq / 2.0;
             if sin_t >= 1.0 {
@@ -131,7 +141,7 @@ pub fn add_profile(
             let lw = (phase.y / cos_t).max(0.0);
             let (shape, d_fwhm, d_eta) = PeakShape::tch_with_gradient(g2.sqrt(), lw);
             let gamma = shape.fwhm;
-            let half = WINDOW_FWHM * gamma;
+            let half = window * gamma;
             if center + half < first || center - half > last {
                 continue;
             }
