@@ -36,7 +36,7 @@ impl PeakShape {
         let q = if fwhm > 0.0 { l / fwhm } else { 0.0 };
         let eta_raw = 1.36603 * q - 0.47719 * q * q + 0.11116 * q * q * q;
         let eta = eta_raw.clamp(0.0, 1.0);
-        if !(sum > 0.0) {
+        if sum.is_nan() || sum <= 0.0 {
             return (Self { fwhm, eta }, [0.0; 2], [0.0; 2]);
         }
         let ds_dg = 5.0 * g.powi(4)
