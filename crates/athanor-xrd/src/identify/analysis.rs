@@ -9,7 +9,8 @@ use super::model::two_theta_of;
 use super::quant::weight_fractions;
 use super::report::{Alternative, Analysis, Curves, InstrumentReport, LatticeReport, PhaseReport};
 use super::search::{
-    explain, explain_all, phase_from_hit_with_peaks, Explanation, Prepared2, SearchResult,
+    explain, explain_all, explain_reported, phase_from_hit_with_peaks, Explanation, Prepared2,
+    SearchResult,
 };
 use super::IdentifyOptions;
 
@@ -26,7 +27,7 @@ pub fn finish(
     options: &IdentifyOptions,
 ) -> Analysis {
     let prepared = library.prepared();
-    let mut best = explain(
+    let mut best = explain_reported(
         prep,
         prepared,
         result.best.outcome.state.clone(),
@@ -52,12 +53,13 @@ pub fn finish(
         let Some(i) = weakest else { break };
         let mut state = best.outcome.state.clone();
         state.phases.remove(i);
-        best = explain(prep, prepared, state, options.final_iterations);
+        best = explain_reported(prep, prepared, state, options.final_iterations);
         without = rwp_without_each(prep, prepared, &best, options);
     }
     // Alternatives: each phase replaced by the runners-up of the step that added it, refined
     // as fully as the reported fit; one that fits better takes the phase's place.
     let mut alternatives: Vec<(Alternative, usize)> = Vec::new();
+    let mut any_swap = false;
     if options.alternatives > 0 {
         let mut pos = 0;
         while pos < best.outcome.state.phases.len() {
@@ -84,7 +86,7 @@ pub fn finish(
                 // A short fit first; a full one only when it comes close.
                 let mut e = explain(prep, prepared, state, options.search_iterations + 4);
                 if e.penalized_rwp(prepared) < 1.1 * best.penalized_rwp(prepared) {
-                    e = explain(
+                    e = explain_reported(
                         prep,
                         prepared,
                         e.outcome.state.clone(),
@@ -98,6 +100,7 @@ pub fn finish(
                     let _ = old_rwp;
                     alternatives.push((alternative(prepared, &old, &best), pos));
                     swapped = true;
+                    any_swap = true;
                 } else {
                     alternatives.push((alternative(prepared, &e, &best), pos));
                 }
@@ -108,7 +111,10 @@ pub fn finish(
         for (a, _) in alternatives.iter_mut() {
             a.score = (best.penalized_rwp(prepared) / a.penalized_rwp.max(1e-300)).min(1.0);
         }
-        without = rwp_without_each(prep, prepared, &best, options);
+        // The fits without each phase only change when a phase was swapped.
+        if any_swap {
+            without = rwp_without_each(prep, prepared, &best, options);
+        }
     }
     let rwp_alt: Vec<Option<f64>> = (0..best.outcome.state.phases.len())
         .map(|pos| {

@@ -5,7 +5,8 @@
 
 use super::candidate::Prepared;
 use super::linalg::{cholesky_solve, nnls_normal, spd_inverse};
-use super::model::{add_profile, Instrument, PhaseShape, PositionDerivatives};
+pub use super::model::uniform_step;
+use super::model::{add_profile, Derivatives, Grid, Instrument, PhaseShape};
 
 /// The measured data and the fixed parts of the model.
 #[derive(Debug, Clone)]
@@ -20,6 +21,18 @@ pub struct FitData {
     pub bg_terms: Vec<Vec<f64>>,
     /// Radiation lines (wavelength Å, weight).
     pub lines: Vec<(f64, f64)>,
+    /// The step of `x` when evenly spaced ([`uniform_step`]).
+    pub step: Option<f64>,
+}
+
+impl FitData {
+    /// The grid the profiles are drawn on.
+    pub fn grid(&self) -> Grid<'_> {
+        Grid {
+            x: &self.x,
+            step: self.step,
+        }
+    }
 }
 
 /// One phase's refinable state.
@@ -52,6 +65,8 @@ pub struct FitControl {
     pub widths: bool,
     /// Refine lattices.
     pub lattice: bool,
+    /// Compute the parameters' covariance (only a reported fit needs it).
+    pub covariance: bool,
 }
 
 /// The result of a fit.
@@ -61,9 +76,13 @@ pub struct FitOutcome {
     pub rwp: f64,
     /// Goodness of fit χ²/(N − P).
     pub gof: f64,
-    /// Covariance of all parameters (layout order, row-major; empty when singular).
+    /// Covariance of all parameters (layout order, row-major; empty when singular or not
+    /// asked for).
     pub cov: Vec<f64>,
     pub layout: Layout,
+    /// The calculated pattern and its background part at the final state.
+    pub calc: Vec<f64>,
+    pub background: Vec<f64>,
 }
 
 /// Where each parameter sits in the parameter vector.
@@ -113,7 +132,7 @@ pub fn phase_profile(
     };
     add_profile(
         out,
-        &data.x,
+        data.grid(),
         &prepared.sticks,
         &data.lines,
         inst,
@@ -177,9 +196,21 @@ fn chi2_of(data: &FitData, profiles: &[Vec<f64>], state: &FitState) -> f64 {
     chi2
 }
 
+/// Σ aᵢbᵢ in four interleaved partial sums (which the compiler vectorises).
 #[inline]
 fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut acc = [0.0f64; 4];
+    let (ca, cb) = (a.chunks_exact(4), b.chunks_exact(4));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for t in 0..4 {
+            acc[t] += x[t] * y[t];
+        }
+    }
+    let tail: f64 = ra.iter().zip(rb).map(|(x, y)| x * y).sum();
+    (acc[0] + acc[1]) + (acc[2] + acc[3]) + tail
 }
 
 /// The calculated pattern, the background and each phase's scaled contribution.
@@ -189,6 +220,22 @@ pub fn calculate(
     state: &FitState,
 ) -> (Vec<f64>, Vec<f64>, Vec<Vec<f64>>) {
     let n = data.x.len();
+    let mut parts = Vec::with_capacity(state.phases.len());
+    for ph in &state.phases {
+        let mut p = vec![0.0; n];
+        phase_profile(data, &prepared[ph.index], &state.inst, ph, &mut p);
+        parts.push(p);
+    }
+    let (total, background) = assemble(data, &parts, state);
+    for (p, ph) in parts.iter_mut().zip(&state.phases) {
+        p.iter_mut().for_each(|v| *v *= ph.scale);
+    }
+    (total, background, parts)
+}
+
+/// The calculated pattern and its background from unit-scale phase profiles.
+fn assemble(data: &FitData, profiles: &[Vec<f64>], state: &FitState) -> (Vec<f64>, Vec<f64>) {
+    let n = data.x.len();
     let mut background = data.base.clone();
     for (t, b) in data.bg_terms.iter().zip(&state.bg) {
         for i in 0..n {
@@ -196,17 +243,12 @@ pub fn calculate(
         }
     }
     let mut total = background.clone();
-    let mut parts = Vec::with_capacity(state.phases.len());
-    for ph in &state.phases {
-        let mut p = vec![0.0; n];
-        phase_profile(data, &prepared[ph.index], &state.inst, ph, &mut p);
-        p.iter_mut().for_each(|v| *v *= ph.scale);
+    for (p, ph) in profiles.iter().zip(&state.phases) {
         for i in 0..n {
-            total[i] += p[i];
+            total[i] += ph.scale * p[i];
         }
-        parts.push(p);
     }
-    (total, background, parts)
+    (total, background)
 }
 
 /// Rwp = √(Σ w (y − c)² / Σ w y²).
@@ -284,20 +326,49 @@ pub fn fit(
             break;
         }
     }
-    // Uncertainties from the final Jacobian.
+    let dof = (n as f64 - lay.total as f64).max(1.0);
+    let gof = chi2 / dof;
+    let cov = if control.covariance {
+        covariance(data, prepared, &state, control, &lay, &profiles, gof)
+    } else {
+        Vec::new()
+    };
+    let (calc, background) = assemble(data, &profiles, &state);
+    FitOutcome {
+        rwp: rwp(data, chi2),
+        state,
+        gof,
+        cov,
+        layout: lay,
+        calc,
+        background,
+    }
+}
+
+/// The parameters' covariance from the Jacobian at the final state (empty when singular).
+fn covariance(
+    data: &FitData,
+    prepared: &[Prepared],
+    state: &FitState,
+    control: &FitControl,
+    lay: &Layout,
+    profiles: &[Vec<f64>],
+    gof: f64,
+) -> Vec<f64> {
+    let n = data.x.len();
+    let mut columns: Vec<Vec<f64>> = vec![vec![0.0; n]; lay.total];
+    let mut scratch = vec![0.0; n];
     jacobian(
         data,
         prepared,
-        &state,
+        state,
         control,
-        &lay,
-        &profiles,
+        lay,
+        profiles,
         &mut columns,
         &mut scratch,
     );
-    let (amat, _) = normal_equations(data, &state, &profiles, &columns);
-    let dof = (n as f64 - lay.total as f64).max(1.0);
-    let gof = chi2 / dof;
+    let (amat, _) = normal_equations(data, state, profiles, &columns);
     let m = lay.total;
     let mut cov = Vec::new();
     // Scale factors stuck at zero are removed from the inversion.
@@ -332,13 +403,7 @@ pub fn fit(
         }
         cov = cov_full;
     }
-    FitOutcome {
-        rwp: rwp(data, chi2),
-        state,
-        gof,
-        cov,
-        layout: lay,
-    }
+    cov
 }
 
 fn phase_k(prepared: &[Prepared], ph: &PhaseState, control: &FitControl) -> usize {
@@ -372,9 +437,11 @@ fn jacobian(
         let k = phase_k(prepared, ph, control);
         // Scale column: the unit profile.
         columns[off].copy_from_slice(&profiles[pi]);
-        // Position derivatives (zero shift, lattice) in one pass.
-        pos_cols.resize_with(1 + k, || vec![0.0; n]);
-        for c in pos_cols.iter_mut() {
+        // All derivatives (zero shift, lattice, size, U, W) in one pass.
+        if pos_cols.len() < k + 4 {
+            pos_cols.resize_with(k + 4, || vec![0.0; n]);
+        }
+        for c in pos_cols.iter_mut().take(k + 4) {
             c.iter_mut().for_each(|v| *v = 0.0);
         }
         let shape = PhaseShape {
@@ -384,68 +451,32 @@ fn jacobian(
         scratch.iter_mut().for_each(|v| *v = 0.0);
         add_profile(
             scratch,
-            &data.x,
+            data.grid(),
             &prep.sticks,
             &data.lines,
             &state.inst,
             &shape,
-            Some(PositionDerivatives {
+            Some(Derivatives {
                 basis: &prep.lattice.basis[..k],
-                columns: &mut pos_cols[..1 + k],
+                columns: &mut pos_cols[..k + 4],
             }),
         );
+        let s = ph.scale;
         for i in 0..n {
-            columns[0][i] += ph.scale * pos_cols[0][i];
+            columns[0][i] += s * pos_cols[0][i];
         }
         for j in 0..k {
             for i in 0..n {
-                columns[off + 2 + j][i] = ph.scale * pos_cols[1 + j][i];
+                columns[off + 2 + j][i] = s * pos_cols[1 + j][i];
             }
         }
-        // Size term: forward difference.
-        let h = 2e-3 + 0.02 * ph.y.abs();
-        let bumped = PhaseShape {
-            y: ph.y + h,
-            ..shape
-        };
-        scratch.iter_mut().for_each(|v| *v = 0.0);
-        add_profile(
-            scratch,
-            &data.x,
-            &prep.sticks,
-            &data.lines,
-            &state.inst,
-            &bumped,
-            None,
-        );
         for i in 0..n {
-            columns[off + 1][i] = ph.scale * (scratch[i] - profiles[pi][i]) / h;
+            columns[off + 1][i] = s * pos_cols[k + 1][i];
         }
         if control.widths {
-            for (col, which) in [(1usize, 0usize), (2, 1)] {
-                let mut inst = state.inst;
-                let h = if which == 0 {
-                    1e-4 + 0.02 * inst.u.abs()
-                } else {
-                    1e-5 + 0.02 * inst.w.abs()
-                };
-                if which == 0 {
-                    inst.u += h;
-                } else {
-                    inst.w += h;
-                }
-                scratch.iter_mut().for_each(|v| *v = 0.0);
-                add_profile(
-                    scratch,
-                    &data.x,
-                    &prep.sticks,
-                    &data.lines,
-                    &inst,
-                    &shape,
-                    None,
-                );
+            for (col, src) in [(1usize, k + 2), (2, k + 3)] {
                 for i in 0..n {
-                    columns[col][i] += ph.scale * (scratch[i] - profiles[pi][i]) / h;
+                    columns[col][i] += s * pos_cols[src][i];
                 }
             }
         }
@@ -600,6 +631,7 @@ mod tests {
             base: vec![100.0; x.len()],
             bg_terms: vec![],
             lines: settings.lines(),
+            step: uniform_step(&x),
         };
         let mut prof = vec![0.0; x.len()];
         phase_profile(&data, &prepared[0], &truth_inst, &truth, &mut prof);
@@ -625,6 +657,7 @@ mod tests {
             iterations: 60,
             widths: true,
             lattice: true,
+            covariance: true,
         };
         let out = fit(&data, prepared, start, &control);
         let lat = r.lattice(&out.state.phases[0].p).unwrap();

@@ -108,7 +108,7 @@ pub fn refine(
         .collect();
     let all: Vec<usize> = (0..library.len()).collect();
     let hits = screen::screen(
-        &prep.data.x,
+        prep.data.grid(),
         &target,
         &prep.data.w,
         &prep.data.lines,
@@ -137,7 +137,7 @@ pub fn refine(
         phases,
         bg: vec![0.0; prep.data.bg_terms.len()],
     };
-    let best = search::explain(&prep, prepared, state, options.final_iterations);
+    let best = search::explain_reported(&prep, prepared, state, options.final_iterations);
     let result = search::SearchResult {
         best,
         runners_up: Vec::new(),

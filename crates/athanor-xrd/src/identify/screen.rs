@@ -4,6 +4,7 @@
 //! adding that pattern with its best non-negative scale, (Σ w c t)² / Σ w c².
 
 use super::candidate::Prepared;
+use super::model::{gaussian_run, Grid};
 
 /// Largest isotropic strain tried (fraction of d).
 pub const MAX_STRAIN: f64 = 0.035;
@@ -25,7 +26,7 @@ pub struct Hit {
 /// Screens `candidates` (indices into `prepared`) against `target` with weights `w`.
 /// `fwhm` is the pattern's typical peak width (degrees). Sorted by decreasing gain.
 pub fn screen(
-    x: &[f64],
+    grid: Grid<'_>,
     target: &[f64],
     w: &[f64],
     lines: &[(f64, f64)],
@@ -33,11 +34,11 @@ pub fn screen(
     candidates: &[usize],
     fwhm: f64,
 ) -> Vec<Hit> {
-    let mut scratch = vec![0.0; x.len()];
+    let mut scratch = vec![0.0; grid.x.len()];
     let mut hits: Vec<Hit> = candidates
         .iter()
         .filter_map(|&index| {
-            best_for(x, target, w, lines, &prepared[index], fwhm, &mut scratch).map(
+            best_for(grid, target, w, lines, &prepared[index], fwhm, &mut scratch).map(
                 |(strain, width_factor, gain)| Hit {
                     index,
                     strain,
@@ -52,7 +53,7 @@ pub fn screen(
 }
 
 fn best_for(
-    x: &[f64],
+    grid: Grid<'_>,
     target: &[f64],
     w: &[f64],
     lines: &[(f64, f64)],
@@ -76,7 +77,7 @@ fn best_for(
     let n_coarse = (MAX_STRAIN / coarse_step).round() as i32;
     for i in -n_coarse..=n_coarse {
         let e = f64::from(i) * coarse_step;
-        let g = gain(x, target, w, lines, &q, e, coarse_width, scratch);
+        let g = gain(grid, target, w, lines, &q, e, coarse_width, scratch);
         if g > best.2 {
             best = (e, 1.0, g);
         }
@@ -90,7 +91,7 @@ fn best_for(
             if e.abs() > MAX_STRAIN + 1e-9 {
                 continue;
             }
-            let g = gain(x, target, w, lines, &q, e, fwhm * factor, scratch);
+            let g = gain(grid, target, w, lines, &q, e, fwhm * factor, scratch);
             if g > best.2 {
                 best = (e, factor, g);
             }
@@ -102,7 +103,7 @@ fn best_for(
 /// The least-squares gain of the Gaussian stick pattern at strain `e`.
 #[allow(clippy::too_many_arguments)]
 fn gain(
-    x: &[f64],
+    grid: Grid<'_>,
     target: &[f64],
     w: &[f64],
     lines: &[(f64, f64)],
@@ -111,9 +112,11 @@ fn gain(
     fwhm: f64,
     scratch: &mut [f64],
 ) -> f64 {
+    let x = grid.x;
     let (Some(&first), Some(&last)) = (x.first(), x.last()) else {
         return 0.0;
     };
+    let mut gauss: Vec<f64> = Vec::new();
     let stretch = 1.0 / ((1.0 + e) * (1.0 + e));
     let kg = 4.0 * std::f64::consts::LN_2 / (fwhm * fwhm);
     let amp = (kg / std::f64::consts::PI).sqrt();
@@ -133,9 +136,21 @@ fn gain(
             let lo = x.partition_point(|&t| t < c - reach);
             let hi = x.partition_point(|&t| t <= c + reach);
             let a = intensity * weight * amp;
-            for i in lo..hi {
-                let dx = x[i] - c;
-                scratch[i] += a * (-kg * dx * dx).exp();
+            match grid.step {
+                Some(step) if hi > lo => {
+                    gauss.clear();
+                    gauss.resize(hi - lo, 0.0);
+                    gaussian_run(&mut gauss, x[lo], step, c, kg);
+                    for (s, g) in scratch[lo..hi].iter_mut().zip(&gauss) {
+                        *s += a * g;
+                    }
+                }
+                _ => {
+                    for i in lo..hi {
+                        let dx = x[i] - c;
+                        scratch[i] += a * (-kg * dx * dx).exp();
+                    }
+                }
             }
             lo_all = lo_all.min(lo);
             hi_all = hi_all.max(hi);

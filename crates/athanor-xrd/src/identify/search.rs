@@ -6,7 +6,7 @@
 
 use super::background::{self, AmorphousHump};
 use super::candidate::{CandidateLibrary, Prepared};
-use super::fit::{calculate, fit, FitControl, FitData, FitOutcome, FitState, PhaseState};
+use super::fit::{fit, uniform_step, FitControl, FitData, FitOutcome, FitState, PhaseState};
 use super::model::Instrument;
 use super::peaks::{find_peaks, Peak};
 use super::screen::{screen, Hit};
@@ -139,8 +139,10 @@ pub fn prepare_pattern(
         bg_terms.push(hump_curve);
     }
     let w = variance.iter().map(|v| 1.0 / v).collect();
+    let step = uniform_step(&x);
     Ok(Prepared2 {
         data: FitData {
+            step,
             x,
             y,
             w,
@@ -350,21 +352,41 @@ impl Explanation {
 /// The strain scale of [`Explanation::penalized_rwp`].
 const STRAIN_SCALE: f64 = 0.03;
 
-/// Fits a state and finds what it leaves unexplained.
+/// Fits a state and finds what it leaves unexplained (no covariance: an exploratory fit).
 pub fn explain(
     prep: &Prepared2,
     prepared: &[Prepared],
     state: FitState,
     iterations: usize,
 ) -> Explanation {
+    explain_with(prep, prepared, state, iterations, false)
+}
+
+/// [`explain`] for a fit that may be reported: with the parameters' covariance.
+pub fn explain_reported(
+    prep: &Prepared2,
+    prepared: &[Prepared],
+    state: FitState,
+    iterations: usize,
+) -> Explanation {
+    explain_with(prep, prepared, state, iterations, true)
+}
+
+fn explain_with(
+    prep: &Prepared2,
+    prepared: &[Prepared],
+    state: FitState,
+    iterations: usize,
+    covariance: bool,
+) -> Explanation {
     let control = FitControl {
         iterations,
         widths: !prep.instrument_given,
         lattice: true,
+        covariance,
     };
     let outcome = fit(&prep.data, prepared, state, &control);
-    let (calc, background, _) = calculate(&prep.data, prepared, &outcome.state);
-    let unexplained = unexplained(prep, &calc, &background);
+    let unexplained = unexplained(prep, &outcome.calc, &outcome.background);
     Explanation {
         outcome,
         unexplained,
@@ -439,10 +461,9 @@ pub fn search(
         if current.unexplained.is_empty() {
             break;
         }
-        let (calc, _, _) = calculate(&prep.data, prepared, &current.outcome.state);
         // What is left: positive residual, damped where the fit already has intensity (so a
         // slightly misfit strong peak does not look like a new phase).
-        let target = damp_against_phases(prep, prepared, &current, &calc);
+        let target = damp_against_phases(prep, &current);
         let in_use = current.indices();
         let pool: Vec<usize> = allowed
             .iter()
@@ -453,7 +474,7 @@ pub fn search(
             break;
         }
         let hits = screen(
-            &prep.data.x,
+            prep.data.grid(),
             &target,
             &prep.data.w,
             &prep.data.lines,
@@ -518,18 +539,12 @@ pub fn search(
 }
 
 /// Damps the residual where the current phases already put intensity.
-fn damp_against_phases(
-    prep: &Prepared2,
-    prepared: &[Prepared],
-    current: &Explanation,
-    calc: &[f64],
-) -> Vec<f64> {
-    let (_, background, _) = calculate(&prep.data, prepared, &current.outcome.state);
+fn damp_against_phases(prep: &Prepared2, current: &Explanation) -> Vec<f64> {
     prep.data
         .y
         .iter()
-        .zip(calc)
-        .zip(&background)
+        .zip(&current.outcome.calc)
+        .zip(&current.outcome.background)
         .map(|((y, c), b)| {
             let r = (y - c).max(0.0);
             let model = (c - b).max(0.0);

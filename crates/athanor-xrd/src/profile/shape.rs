@@ -15,6 +15,16 @@ impl PeakShape {
     /// Γ⁵ = Γ_G⁵ + 2.69269 Γ_G⁴Γ_L + 2.42843 Γ_G³Γ_L² + 4.47163 Γ_G²Γ_L³ + 0.07842 Γ_GΓ_L⁴ + Γ_L⁵,
     /// η = 1.36603 q − 0.47719 q² + 0.11116 q³ with q = Γ_L/Γ.
     pub fn tch(gaussian_fwhm: f64, lorentzian_fwhm: f64) -> Self {
+        Self::tch_with_gradient(gaussian_fwhm, lorentzian_fwhm).0
+    }
+
+    /// [`PeakShape::tch`] with the partial derivatives of Γ and η with respect to Γ_G and Γ_L:
+    /// returns (shape, [∂Γ/∂Γ_G, ∂Γ/∂Γ_L], [∂η/∂Γ_G, ∂η/∂Γ_L]); η's derivatives are zero where
+    /// it is clamped to [0, 1] (at Γ_L = 0, the derivative for increasing Γ_L).
+    pub fn tch_with_gradient(
+        gaussian_fwhm: f64,
+        lorentzian_fwhm: f64,
+    ) -> (Self, [f64; 2], [f64; 2]) {
         let (g, l) = (gaussian_fwhm, lorentzian_fwhm);
         let sum = g.powi(5)
             + 2.69269 * g.powi(4) * l
@@ -24,8 +34,40 @@ impl PeakShape {
             + l.powi(5);
         let fwhm = sum.powf(0.2);
         let q = if fwhm > 0.0 { l / fwhm } else { 0.0 };
-        let eta = (1.36603 * q - 0.47719 * q * q + 0.11116 * q * q * q).clamp(0.0, 1.0);
-        Self { fwhm, eta }
+        let eta_raw = 1.36603 * q - 0.47719 * q * q + 0.11116 * q * q * q;
+        let eta = eta_raw.clamp(0.0, 1.0);
+        if sum.is_nan() || sum <= 0.0 {
+            return (Self { fwhm, eta }, [0.0; 2], [0.0; 2]);
+        }
+        let ds_dg = 5.0 * g.powi(4)
+            + 4.0 * 2.69269 * g.powi(3) * l
+            + 3.0 * 2.42843 * g * g * l * l
+            + 2.0 * 4.47163 * g * l.powi(3)
+            + 0.07842 * l.powi(4);
+        let ds_dl = 2.69269 * g.powi(4)
+            + 2.0 * 2.42843 * g.powi(3) * l
+            + 3.0 * 4.47163 * g * g * l * l
+            + 4.0 * 0.07842 * g * l.powi(3)
+            + 5.0 * l.powi(4);
+        // Γ = S^⅕: ∂Γ = Γ/(5S) ∂S.
+        let k = fwhm / (5.0 * sum);
+        let d_fwhm = [k * ds_dg, k * ds_dl];
+        // q = Γ_L/Γ.
+        let dq = [
+            -l / (fwhm * fwhm) * d_fwhm[0],
+            1.0 / fwhm - l / (fwhm * fwhm) * d_fwhm[1],
+        ];
+        // Γ_L ≥ 0: at q = 0 the one-sided (upward) derivative.
+        let deta_dq = if (0.0..1.0).contains(&eta_raw) {
+            1.36603 - 2.0 * 0.47719 * q + 3.0 * 0.11116 * q * q
+        } else {
+            0.0
+        };
+        (
+            Self { fwhm, eta },
+            d_fwhm,
+            [deta_dq * dq[0], deta_dq * dq[1]],
+        )
     }
 
     /// The profile value at offset `dx` (degrees) from the centre; integrates to 1 over ℝ.
@@ -107,5 +149,27 @@ mod tests {
         let inside = integrate(|x| lorentzian(x, w), -20.0 * w, 20.0 * w, 400_000);
         assert!((inside - lorentzian_fraction_within(20.0)).abs() < 1e-9);
         assert!((lorentzian_fraction_within(20.0) - 0.98408).abs() < 1e-5);
+    }
+
+    #[test]
+    fn tch_gradient_matches_finite_differences() {
+        for (g, l) in [(0.05, 0.0), (0.05, 0.02), (0.02, 0.08), (0.08, 0.01)] {
+            let (s, dw, de) = PeakShape::tch_with_gradient(g, l);
+            assert_eq!(s, PeakShape::tch(g, l));
+            let h = 1e-7;
+            let sg = PeakShape::tch(g + h, l);
+            let sl = PeakShape::tch(g, l + h);
+            for (analytic, numeric) in [
+                (dw[0], (sg.fwhm - s.fwhm) / h),
+                (dw[1], (sl.fwhm - s.fwhm) / h),
+                (de[0], (sg.eta - s.eta) / h),
+                (de[1], (sl.eta - s.eta) / h),
+            ] {
+                assert!(
+                    (analytic - numeric).abs() < 1e-5 * (1.0 + numeric.abs()),
+                    "Γ_G={g} Γ_L={l}: {analytic} vs {numeric}"
+                );
+            }
+        }
     }
 }
