@@ -443,6 +443,7 @@ fn reaction(
         prefactor_per_s: spec.prefactor_per_s,
         activation_j_mol: barrier * 1e3,
         energy_mev_atom: spec.energy_mev_atom,
+        topotactic: spec.topotactic,
     })
 }
 
@@ -481,6 +482,7 @@ fn volatility(spec: &VolatilitySpec, key: &str, names: &Names<'_>) -> Result<Pro
             &format!("{key}.activation_kj_mol"),
         )? * 1e3,
         energy_mev_atom: None,
+        topotactic: false,
     })
 }
 

@@ -21,15 +21,20 @@ impl Growth {
         (d_nm.powf(self.exponent) + k * dt).powf(1.0 / self.exponent)
     }
 
-    /// The size when `added` moles of nuclei of size `nucleus_nm` join `existing` moles of size
-    /// `d_nm`: the amount-weighted mean of d^n, so that growth goes on from a consistent state.
-    pub fn mix(&self, existing: f64, d_nm: f64, added: f64, nucleus_nm: f64) -> f64 {
+    /// d^n: what amount-weighted size averages are taken over.
+    pub fn power(&self, d_nm: f64) -> f64 {
+        d_nm.powf(self.exponent)
+    }
+
+    /// The size when fresh material joins `existing` moles of size `d_nm`: `added` moles whose
+    /// Σ moles·d^n is `added_power`. The amount-weighted mean of d^n, so that growth goes on
+    /// from a consistent state.
+    pub fn mix(&self, existing: f64, d_nm: f64, added: f64, added_power: f64) -> f64 {
         let total = existing + added;
         if total <= 0.0 {
-            return nucleus_nm;
+            return d_nm;
         }
-        let n = self.exponent;
-        ((existing * d_nm.powf(n) + added * nucleus_nm.powf(n)) / total).powf(1.0 / n)
+        ((existing * self.power(d_nm) + added_power) / total).powf(1.0 / self.exponent)
     }
 }
 
@@ -74,9 +79,10 @@ mod tests {
 
     #[test]
     fn mixing_lies_between_the_two_sizes() {
-        let d = LAW.mix(1.0, 100.0, 1.0, 10.0);
+        let nuclei = LAW.power(10.0);
+        let d = LAW.mix(1.0, 100.0, 1.0, nuclei);
         assert!(d > 10.0 && d < 100.0);
-        assert_eq!(LAW.mix(0.0, 100.0, 1.0, 10.0), 10.0);
-        assert!((LAW.mix(1.0, 100.0, 0.0, 10.0) - 100.0).abs() < 1e-9);
+        assert!((LAW.mix(0.0, 100.0, 1.0, nuclei) - 10.0).abs() < 1e-9);
+        assert!((LAW.mix(1.0, 100.0, 0.0, 0.0) - 100.0).abs() < 1e-9);
     }
 }

@@ -78,6 +78,8 @@ pub struct Process {
     /// Effective barrier (J/mol), after the BEP shift by the reaction energy.
     pub activation_j_mol: f64,
     pub energy_mev_atom: Option<f64>,
+    /// The product keeps the reactant's crystallites (an oxygen uptake, a polymorph change).
+    pub topotactic: bool,
 }
 
 /// The thin-film model.

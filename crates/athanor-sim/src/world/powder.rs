@@ -141,18 +141,26 @@ impl World {
     /// Consumes reactants, grows what is left, then adds the products as fresh nuclei.
     fn apply(&self, state: &mut State, extents: &[f64], t_k: f64, dt: f64) {
         let mut added = vec![0.0; self.phases.len()];
+        let mut added_power = vec![0.0; self.phases.len()];
         for (p, xi) in self.processes.iter().zip(extents) {
             if *xi <= 0.0 {
                 continue;
+            }
+            // A topotactic product keeps the crystallites of its (first) solid reactant.
+            let inherited = p
+                .topotactic
+                .then(|| p.solids_in.first().map(|(i, _)| state.size_nm[*i]))
+                .flatten();
+            for (i, mu) in &p.solids_out {
+                let phase = &self.phases[*i];
+                added[*i] += xi * mu;
+                added_power[*i] += xi * mu * phase.growth.power(inherited.unwrap_or(phase.size_nm));
             }
             for (i, nu) in &p.solids_in {
                 state.moles[*i] = (state.moles[*i] - xi * nu).max(0.0);
             }
             for (g, nu) in &p.gases_in {
                 state.consumed[*g] += xi * nu;
-            }
-            for (i, nu) in &p.solids_out {
-                added[*i] += xi * nu;
             }
             for (g, nu) in &p.gases_out {
                 state.released[*g] += xi * nu;
@@ -164,8 +172,12 @@ impl World {
                 state.size_nm[id] = growth.grow(state.size_nm[id], t_k, dt);
             }
             if added[id] > 0.0 {
-                state.size_nm[id] =
-                    growth.mix(state.moles[id], state.size_nm[id], added[id], phase.size_nm);
+                state.size_nm[id] = growth.mix(
+                    state.moles[id],
+                    state.size_nm[id],
+                    added[id],
+                    added_power[id],
+                );
                 state.moles[id] += added[id];
             }
         }

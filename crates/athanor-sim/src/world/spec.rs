@@ -171,6 +171,10 @@ pub struct ReactionSpec {
     /// Where the energy comes from.
     #[serde(default)]
     pub source: String,
+    /// The product keeps the crystallites of the first solid reactant (oxygen uptake or loss,
+    /// a polymorph change) instead of nucleating afresh.
+    #[serde(default)]
+    pub topotactic: bool,
 }
 
 /// A phase that evaporates as a vapour at a rate.
