@@ -3,4 +3,6 @@
 
 pub mod world;
 
-pub use world::{FilmHistory, Outcome, PowderHistory, TemperatureProfile, World, WorldError};
+pub use world::{
+    Deposit, FilmHistory, Outcome, PowderHistory, TemperatureProfile, World, WorldError,
+};

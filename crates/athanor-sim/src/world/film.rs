@@ -14,9 +14,17 @@ use super::scatter::Scatter;
 /// What really happened to a film sample.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FilmHistory {
-    /// Power of each metal's source, W (a metal left out was off).
-    pub source_power_w: Vec<(String, f64)>,
+    pub deposit: Deposit,
     pub anneal: TemperatureProfile,
+}
+
+/// How the film's composition is known.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Deposit {
+    /// Power of each metal's source, W (a metal left out was off).
+    SourcePowers(Vec<(String, f64)>),
+    /// The atomic fraction x of the second metal, as measured.
+    Composition(f64),
 }
 
 impl Film {
@@ -67,7 +75,16 @@ impl World {
             .film
             .as_ref()
             .ok_or_else(|| WorldError::history("film", "this world has no film model"))?;
-        let x = film.composition(&history.source_power_w)?;
+        let x = match &history.deposit {
+            Deposit::SourcePowers(powers) => film.composition(powers)?,
+            Deposit::Composition(x) if (0.0..=1.0).contains(x) => *x,
+            Deposit::Composition(x) => {
+                return Err(WorldError::history(
+                    "composition",
+                    format!("{x} is not a fraction in [0, 1]"),
+                ))
+            }
+        };
         let scatter = Scatter::draw(self, seed);
         let peak = history.anneal.peak_c();
         let onset = film.crystallisation.onset_k;

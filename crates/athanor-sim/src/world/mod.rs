@@ -22,7 +22,7 @@ pub mod vegard;
 
 pub use build::{build, from_toml};
 pub use error::WorldError;
-pub use film::FilmHistory;
+pub use film::{Deposit, FilmHistory};
 pub use formula::{Formula, FormulaError};
 pub use growth::Growth;
 pub use model::{
