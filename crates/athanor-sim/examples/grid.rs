@@ -68,10 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let space = &world.search_space;
     for set in &space.precursor_sets {
-        let precursors: Vec<(String, f64)> = set
-            .iter()
-            .map(|(id, n)| (world.phases[*id].name.clone(), *n))
-            .collect();
+        let precursors: Vec<(String, f64)> = world.named(set);
         let label: Vec<&str> = precursors.iter().map(|p| p.0.as_str()).collect();
         println!("{}", label.join(" + "));
         for atmosphere in &space.atmospheres {

@@ -14,8 +14,8 @@ use super::model::{
     World,
 };
 use super::spec::{
-    EndMemberSpec, FilmSpec, GrowthSpec, LatticeSpec, PhaseSpec, ReactionSpec, SearchSpaceSpec,
-    VolatilitySpec, WorldSpec,
+    EndMemberSpec, FilmSpec, GrowthSpec, PhaseSpec, ReactionSpec, SearchSpaceSpec, VolatilitySpec,
+    WorldSpec,
 };
 use super::vegard;
 
@@ -266,7 +266,7 @@ fn library_structure(id: &str, key: &str) -> Result<athanor_xrd::Structure, Worl
     Ok(structures.swap_remove(0))
 }
 
-fn lattice(spec: &LatticeSpec, key: &str) -> Result<Lattice, WorldError> {
+fn lattice(spec: &Lattice, key: &str) -> Result<Lattice, WorldError> {
     Lattice::new(spec.a, spec.b, spec.c, spec.alpha, spec.beta, spec.gamma)
         .map_err(|e| WorldError::invalid(key, e.to_string()))
 }

@@ -144,6 +144,13 @@ impl World {
         self.gases.iter().position(|g| g.name == name)
     }
 
+    /// A precursor set (e.g. of the search space) with phase names instead of ids.
+    pub fn named(&self, set: &[(PhaseId, f64)]) -> Vec<(String, f64)> {
+        set.iter()
+            .filter_map(|(id, n)| Some((self.phases.get(*id)?.name.clone(), *n)))
+            .collect()
+    }
+
     /// The structure a diffractometer should simulate for `phase`, with the given cell.
     pub fn structure_with(&self, phase: PhaseId, lattice: Lattice) -> Option<Structure> {
         let mut s = self.phases.get(phase)?.structure.clone();

@@ -4,6 +4,9 @@
 use super::error::WorldError;
 use super::kinetics::ZERO_CELSIUS;
 
+/// Largest temperature change within one integration step, K.
+pub const MAX_STEP_KELVIN: f64 = 5.0;
+
 /// Temperature against time; times in seconds from the start, temperatures in °C.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TemperatureProfile {
@@ -91,11 +94,15 @@ impl TemperatureProfile {
             .fold(f64::NEG_INFINITY, f64::max)
     }
 
-    /// The profile cut into steps no longer than `max_dt`, each segment on its own.
+    /// The profile cut into steps no longer than `max_dt` and spanning at most
+    /// [`MAX_STEP_KELVIN`], each segment on its own (a quench gets many short steps).
     pub fn steps(&self, max_dt: f64) -> impl Iterator<Item = Step> + '_ {
         self.points.windows(2).flat_map(move |w| {
             let ((t0, c0), (t1, c1)) = (w[0], w[1]);
-            let n = ((t1 - t0) / max_dt).ceil().max(1.0);
+            let n = ((t1 - t0) / max_dt)
+                .ceil()
+                .max(((c1 - c0).abs() / MAX_STEP_KELVIN).ceil())
+                .max(1.0);
             let dt = (t1 - t0) / n;
             // Segments are short enough that their step count fits comfortably in a u32.
             let count = n as u32;
@@ -130,7 +137,12 @@ mod tests {
         let total: f64 = steps.iter().map(|s| s.dt).sum();
         assert!((total - p.duration()).abs() < 1e-9);
         assert!(steps.iter().all(|s| s.dt <= 30.0));
-        assert!((steps[0].t_k - (25.0 + 12.5 + ZERO_CELSIUS)).abs() < 1e-9);
+        assert_eq!(
+            steps.len(),
+            20 + 2,
+            "100 K in 5 K steps, then 60 s in 30 s steps"
+        );
+        assert!((steps[0].t_k - (25.0 + 2.5 + ZERO_CELSIUS)).abs() < 1e-9);
         assert!((steps.last().unwrap().t_k - (125.0 + ZERO_CELSIUS)).abs() < 1e-9);
     }
 

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use athanor_xrd::Lattice;
 use serde::Deserialize;
 
 /// A whole world file.
@@ -106,8 +107,9 @@ pub struct PhaseSpec {
     pub size_nm: f64,
     #[serde(default)]
     pub growth: GrowthSpec,
-    /// Cell parameters that replace the library's (a stand-in with the real phase's cell).
-    pub lattice: Option<LatticeSpec>,
+    /// Cell parameters (Å, degrees) that replace the library's (a stand-in with the real
+    /// phase's cell); checked to close a cell.
+    pub lattice: Option<Lattice>,
     /// Cell parameters by Vegard's law between two end members.
     pub vegard: Option<VegardSpec>,
     /// Free text: why this structure, what it stands in for.
@@ -119,24 +121,12 @@ fn default_size() -> f64 {
     50.0
 }
 
-/// Six cell parameters (Å, degrees).
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LatticeSpec {
-    pub a: f64,
-    pub b: f64,
-    pub c: f64,
-    pub alpha: f64,
-    pub beta: f64,
-    pub gamma: f64,
-}
-
 /// An end member: a library id or explicit parameters.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum EndMemberSpec {
     Library(String),
-    Lattice(LatticeSpec),
+    Lattice(Lattice),
 }
 
 /// Vegard's law: the cell at fraction `x` of the way from `from` to `to`.
