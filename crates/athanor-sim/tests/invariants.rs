@@ -348,6 +348,13 @@ fn a_bad_world_is_refused_naming_the_key() {
             "search_space.precursor_sets[0]",
         ),
         (
+            SPINEL.replace(
+                "library = \"MgAl2O4_227\"",
+                "library = \"MgAl2O4_227\"\nvegard = { from = \"MgAl2O4_227\", to = \"MgGa2O4_227\" }",
+            ),
+            "phases.MgAl2O4.vegard",
+        ),
+        (
             SPINEL.replace("size_nm = 40.0", "size_nm = \"big\""),
             "phases.MgO.size_nm",
         ),

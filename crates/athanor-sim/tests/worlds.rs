@@ -219,12 +219,13 @@ fn film_phases_follow_the_phase_diagram() {
 fn film_fractions_follow_the_lever_rule() {
     let w = film();
     let o = anneal(&w, Deposit::Composition(0.25), 700.0, 4.0);
-    // x = 0.25 between ZnO (x = 0) and Zn2TiO4 (x = 1/3): 3/4 of the metal atoms in Zn2TiO4.
-    let zn2tio4 = 0.75 / 3.0
+    // x = 0.25 between Zn(1-y)TiyO saturated at y = 0.02 (above 600 °C) and Zn2TiO4 (x = 1/3).
+    let share = (0.25 - 0.02) / (1.0 / 3.0 - 0.02);
+    let zn2tio4 = share / 3.0
         * w.phases[w.phase_id("Zn2TiO4").unwrap()]
             .formula
             .molar_mass();
-    let zno = 0.25 * w.phases[w.phase_id("ZnO").unwrap()].formula.molar_mass();
+    let zno = (1.0 - share) * w.phases[w.phase_id("ZnO").unwrap()].formula.molar_mass();
     let expected = zn2tio4 / (zn2tio4 + zno);
     assert!(
         (o.weight_fraction("Zn2TiO4") - expected).abs() < 1e-6,
@@ -232,6 +233,34 @@ fn film_fractions_follow_the_lever_rule() {
         o.phases
     );
     assert!(o.amorphous_fraction < 1e-6);
+}
+
+#[test]
+fn film_wurtzite_cell_follows_its_ti_content() {
+    let w = film();
+    let zno_a = |x: f64, t: f64| {
+        anneal(&w, Deposit::Composition(x), t, 4.0)
+            .phase("ZnO")
+            .unwrap()
+            .lattice
+            .a
+    };
+    let pure = athanor_xrd::cif::read_structures(library::find("ZnO_186").unwrap().cif).unwrap()[0]
+        .lattice;
+    assert!((zno_a(0.0, 550.0) - pure.a).abs() < 1e-12);
+    // Below 600 °C the Ti content follows the film up to 8 %, then saturates.
+    let (a2, a5, a8, a20) = (
+        zno_a(0.02, 550.0),
+        zno_a(0.05, 550.0),
+        zno_a(0.08, 550.0),
+        zno_a(0.2, 550.0),
+    );
+    assert!(pure.a < a2 && a2 < a5 && a5 < a8, "{a2} {a5} {a8}");
+    assert!((a20 - a8).abs() < 1e-12);
+    // Vegard: linear from ZnO (y = 0) to a = 3.262 Å at y = 0.1.
+    assert!((a5 - (pure.a + 0.5 * (3.262 - pure.a))).abs() < 1e-9);
+    // Above 600 °C only 2 % stays dissolved.
+    assert!((zno_a(0.2, 700.0) - a2).abs() < 1e-12);
 }
 
 #[test]

@@ -10,12 +10,12 @@ use super::formula::Formula;
 use super::growth::Growth;
 use super::kinetics::{bep_barrier, ZERO_CELSIUS};
 use super::model::{
-    Atmosphere, Crystallisation, Film, Gas, Goal, Phase, PhaseId, Process, Region, SearchSpace,
-    World,
+    Atmosphere, Crystallisation, Film, FilmVegard, Gas, Goal, Phase, PhaseId, Process, Region,
+    SearchSpace, World,
 };
 use super::spec::{
-    EndMemberSpec, FilmSpec, GrowthSpec, PhaseSpec, ReactionSpec, SearchSpaceSpec, VolatilitySpec,
-    WorldSpec,
+    EndMemberSpec, FilmSpec, GrowthSpec, PhaseSpec, ReactionSpec, RegionPhaseSpec, SearchSpaceSpec,
+    VolatilitySpec, WorldSpec,
 };
 use super::vegard;
 
@@ -289,6 +289,7 @@ fn phase(name: &str, spec: &PhaseSpec, base: Growth, gases: &[Gas]) -> Result<Ph
     let f = formula(&spec.formula, &format!("{key}.formula"))?;
     let structure = library_structure(&spec.library, &format!("{key}.library"))?;
     let mut cell = structure.lattice;
+    let mut film_vegard = None;
     if let Some(l) = &spec.lattice {
         cell = lattice(l, &format!("{key}.lattice"))?;
     }
@@ -301,14 +302,38 @@ fn phase(name: &str, spec: &PhaseSpec, base: Growth, gases: &[Gas]) -> Result<Ph
         }
         let from = end_member(&v.from, &format!("{key}.vegard.from"))?;
         let to = end_member(&v.to, &format!("{key}.vegard.to"))?;
-        if !(0.0..=1.0).contains(&v.x) {
-            return Err(WorldError::invalid(
-                format!("{key}.vegard.x"),
-                format!("{} is not in [0, 1]", v.x),
-            ));
+        match (v.x, v.film_x) {
+            (Some(x), None) => {
+                if !(0.0..=1.0).contains(&x) {
+                    return Err(WorldError::invalid(
+                        format!("{key}.vegard.x"),
+                        format!("{x} is not in [0, 1]"),
+                    ));
+                }
+                cell = vegard::interpolate(&from, &to, x)
+                    .map_err(|e| WorldError::invalid(format!("{key}.vegard"), e.to_string()))?;
+            }
+            (None, Some(r)) => {
+                if !(0.0 <= r[0] && r[0] < r[1] && r[1] <= 1.0) {
+                    return Err(WorldError::invalid(
+                        format!("{key}.vegard.film_x"),
+                        "must be [lo, hi] with 0 ≤ lo < hi ≤ 1",
+                    ));
+                }
+                film_vegard = Some(FilmVegard {
+                    from,
+                    to,
+                    film_x: r,
+                });
+                cell = from;
+            }
+            _ => {
+                return Err(WorldError::invalid(
+                    format!("{key}.vegard"),
+                    "give exactly one of `x` and `film_x`",
+                ))
+            }
         }
-        cell = vegard::interpolate(&from, &to, v.x)
-            .map_err(|e| WorldError::invalid(format!("{key}.vegard"), e.to_string()))?;
     }
     Ok(Phase {
         name: name.to_string(),
@@ -318,6 +343,7 @@ fn phase(name: &str, spec: &PhaseSpec, base: Growth, gases: &[Gas]) -> Result<Ph
         lattice: cell,
         size_nm: positive(spec.size_nm, &format!("{key}.size_nm"))?,
         growth: growth(&spec.growth, base, &format!("{key}.growth"))?,
+        film_vegard,
         note: spec.note.clone(),
     })
 }
@@ -566,8 +592,12 @@ fn film(spec: &FilmSpec, names: &Names<'_>) -> Result<Film, WorldError> {
             ));
         }
         let mut phases = Vec::new();
-        for (j, name) in r.phases.iter().enumerate() {
+        for (j, entry) in r.phases.iter().enumerate() {
             let pk = format!("{key}.phases[{j}]");
+            let (name, range) = match entry {
+                RegionPhaseSpec::Name(n) => (n, None),
+                RegionPhaseSpec::SolidSolution { phase, x } => (phase, Some(*x)),
+            };
             let id = names.phase(name, &pk)?;
             let x = metal_fraction(&names.phases[id].formula, metals).ok_or_else(|| {
                 WorldError::invalid(
@@ -575,13 +605,20 @@ fn film(spec: &FilmSpec, names: &Names<'_>) -> Result<Film, WorldError> {
                     format!("'{name}' holds elements other than the film's"),
                 )
             })?;
-            phases.push((id, x));
+            let range = range.unwrap_or([x, x]);
+            if !(0.0 <= range[0] && range[0] <= range[1] && range[1] <= 1.0) {
+                return Err(WorldError::invalid(
+                    format!("{pk}.x"),
+                    "must be [lo, hi] with 0 ≤ lo ≤ hi ≤ 1",
+                ));
+            }
+            phases.push((id, range));
         }
-        if let [(_, xa), (_, xb)] = phases[..] {
-            if (xa - xb).abs() < 1e-9 {
+        if let [(_, ra), (_, rb)] = phases[..] {
+            if ra[1] >= rb[0] && rb[1] >= ra[0] {
                 return Err(WorldError::invalid(
                     format!("{key}.phases"),
-                    "two phases of the same metal fraction cannot split by the lever rule",
+                    "two phases whose metal fractions overlap cannot split by the lever rule",
                 ));
             }
         }

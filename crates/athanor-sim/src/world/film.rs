@@ -10,6 +10,7 @@ use super::model::{Film, Region, World};
 use super::outcome::{Outcome, PhaseOutcome};
 use super::profile::TemperatureProfile;
 use super::scatter::Scatter;
+use super::vegard;
 
 /// What really happened to a film sample.
 #[derive(Debug, Clone, PartialEq)]
@@ -102,8 +103,15 @@ impl World {
                     format!("{peak} °C at x = {x:.3} lies outside the phase diagram"),
                 )
             })?;
-            for (id, metal_share) in lever(region, x) {
+            for (id, metal_share, phase_x) in lever(region, x) {
                 let p = &self.phases[id];
+                let lattice = match &p.film_vegard {
+                    Some(v) => {
+                        let f = (phase_x - v.film_x[0]) / (v.film_x[1] - v.film_x[0]);
+                        vegard::interpolate(&v.from, &v.to, f.clamp(0.0, 1.0)).unwrap_or(p.lattice)
+                    }
+                    None => p.lattice,
+                };
                 let metals =
                     p.formula.amount_of(film.metals[0]) + p.formula.amount_of(film.metals[1]);
                 let formula_units = metal_share / metals;
@@ -121,7 +129,7 @@ impl World {
                     moles: formula_units * fraction,
                     mass_g: m * fraction,
                     weight_fraction: m,
-                    lattice: p.lattice,
+                    lattice,
                     crystallite_nm: size * scatter.sizes[id],
                 });
             }
@@ -144,17 +152,21 @@ impl World {
     }
 }
 
-/// The share of the film's metal atoms in each phase of the region (lever rule on x).
-fn lever(region: &Region, x: f64) -> Vec<(usize, f64)> {
+/// Each phase of the region with its share of the film's metal atoms and its own metal
+/// fraction: a solid solution takes the film's x within its range and saturates at the ends;
+/// two phases split by the lever rule.
+fn lever(region: &Region, x: f64) -> Vec<(usize, f64, f64)> {
+    let at = |range: [f64; 2]| x.clamp(range[0], range[1]);
     match region.phases[..] {
-        [(a, xa), (b, xb)] => {
+        [(a, ra), (b, rb)] => {
+            let (xa, xb) = (at(ra), at(rb));
             let fb = ((x - xa) / (xb - xa)).clamp(0.0, 1.0);
-            vec![(a, 1.0 - fb), (b, fb)]
+            vec![(a, 1.0 - fb, xa), (b, fb, xb)]
         }
         _ => region
             .phases
             .iter()
-            .map(|(id, _)| (*id, 1.0))
+            .map(|(id, range)| (*id, 1.0, at(*range)))
             .take(1)
             .collect(),
     }

@@ -26,8 +26,8 @@ pub use film::{Deposit, FilmHistory};
 pub use formula::{Formula, FormulaError};
 pub use growth::Growth;
 pub use model::{
-    Atmosphere, Crystallisation, Film, Gas, GasId, Goal, Phase, PhaseId, Process, Region,
-    SearchSpace, World,
+    Atmosphere, Crystallisation, Film, FilmVegard, Gas, GasId, Goal, Phase, PhaseId, Process,
+    Region, SearchSpace, World,
 };
 pub use outcome::{GasExchange, Outcome, PhaseOutcome};
 pub use powder::PowderHistory;

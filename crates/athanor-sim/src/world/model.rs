@@ -45,7 +45,17 @@ pub struct Phase {
     /// Precursor crystallite size, and nucleus size when formed, nm.
     pub size_nm: f64,
     pub growth: Growth,
+    /// A film solid solution's cell as a function of its metal fraction.
+    pub film_vegard: Option<FilmVegard>,
     pub note: String,
+}
+
+/// Vegard's law over the film composition: `from` at `film_x[0]`, `to` at `film_x[1]`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FilmVegard {
+    pub from: Lattice,
+    pub to: Lattice,
+    pub film_x: [f64; 2],
 }
 
 /// A gas species.
@@ -108,8 +118,9 @@ pub struct Region {
     pub x: [f64; 2],
     /// Peak anneal temperature range, °C.
     pub temperature_c: [f64; 2],
-    /// Each phase with its metal fraction x (from its formula).
-    pub phases: Vec<(PhaseId, f64)>,
+    /// Each phase with the range of its metal fraction x: one value for a compound (from its
+    /// formula), a range for a solid solution (it takes the film's x, saturated at the ends).
+    pub phases: Vec<(PhaseId, [f64; 2])>,
 }
 
 /// What a campaign in this world aims for.

@@ -129,14 +129,18 @@ pub enum EndMemberSpec {
     Lattice(Lattice),
 }
 
-/// Vegard's law: the cell at fraction `x` of the way from `from` to `to`.
+/// Vegard's law between two end members: at a fixed fraction `x` of the way from `from` to
+/// `to`, or (a film's solid solution) following the phase's metal fraction, `from` at
+/// `film_x[0]` and `to` at `film_x[1]`. Exactly one of the two.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VegardSpec {
     pub from: EndMemberSpec,
     pub to: EndMemberSpec,
     /// Fraction of `to`.
-    pub x: f64,
+    pub x: Option<f64>,
+    /// The metal fractions (the film's x) at which the cell is `from` and `to`.
+    pub film_x: Option<[f64; 2]>,
 }
 
 /// A reaction (pairwise, formation, decomposition, oxidation): solids and gases in, out.
@@ -215,7 +219,16 @@ pub struct RegionSpec {
     pub x: [f64; 2],
     pub temperature_c: [f64; 2],
     /// One phase, or two split by the lever rule on their metal fractions.
-    pub phases: Vec<String>,
+    pub phases: Vec<RegionPhaseSpec>,
+}
+
+/// A phase of a region: by name (its metal fraction from its formula), or a solid solution
+/// whose metal fraction follows the film's within `x` (and saturates at its ends).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RegionPhaseSpec {
+    Name(String),
+    SolidSolution { phase: String, x: [f64; 2] },
 }
 
 /// The campaign goal a benchmark measures against.
