@@ -1,5 +1,6 @@
 //! Crystallite growth: d^n − d0^n = k0 exp(−Q/RT) t, integrated step by step over a temperature
-//! history, and the size of a phase when freshly formed material joins what was there.
+//! history. Fresh material joining a phase averages in d^n, weighted by amount (the powder
+//! integrator carries d^n for that reason).
 
 use super::kinetics::arrhenius;
 
@@ -24,17 +25,6 @@ impl Growth {
     /// d^n: what amount-weighted size averages are taken over.
     pub fn power(&self, d_nm: f64) -> f64 {
         d_nm.powf(self.exponent)
-    }
-
-    /// The size when fresh material joins `existing` moles of size `d_nm`: `added` moles whose
-    /// Σ moles·d^n is `added_power`. The amount-weighted mean of d^n, so that growth goes on
-    /// from a consistent state.
-    pub fn mix(&self, existing: f64, d_nm: f64, added: f64, added_power: f64) -> f64 {
-        let total = existing + added;
-        if total <= 0.0 {
-            return d_nm;
-        }
-        ((existing * self.power(d_nm) + added_power) / total).powf(1.0 / self.exponent)
     }
 }
 
@@ -75,14 +65,5 @@ mod tests {
         let k = arrhenius(LAW.prefactor, LAW.activation_j_mol, t_k);
         let closed = (d0.powi(3) + k * 36_000.0).cbrt();
         assert!((d - closed).abs() < 1e-9 * closed, "{d} vs {closed}");
-    }
-
-    #[test]
-    fn mixing_lies_between_the_two_sizes() {
-        let nuclei = LAW.power(10.0);
-        let d = LAW.mix(1.0, 100.0, 1.0, nuclei);
-        assert!(d > 10.0 && d < 100.0);
-        assert!((LAW.mix(0.0, 100.0, 1.0, nuclei) - 10.0).abs() < 1e-9);
-        assert!((LAW.mix(1.0, 100.0, 0.0, 0.0) - 100.0).abs() < 1e-9);
     }
 }

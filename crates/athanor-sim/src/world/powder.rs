@@ -5,9 +5,12 @@
 //! holds advances by ξ = n_lim (1 − e^(−k dt)), with n_lim the limiting solid reactant and
 //! k = scatter · Π p_gas · A e^(−Ea/RT). Where processes together ask more of a phase than there
 //! is, all of them are scaled down, so no amount goes negative and every element is conserved.
+//!
+//! Speed: rate constants are recomputed only when the temperature changes (not during a
+//! dwell), crystallite sizes are carried as d^n (growth adds k·dt, mixing averages linearly),
+//! and the per-step buffers are allocated once.
 
 use super::error::WorldError;
-use super::growth::Growth;
 use super::kinetics::arrhenius;
 use super::model::{Atmosphere, PhaseId, World};
 use super::outcome::{GasExchange, Outcome, PhaseOutcome};
@@ -24,12 +27,22 @@ pub struct PowderHistory {
     pub atmosphere: String,
 }
 
-/// Amounts and sizes while a history runs.
+/// Amounts and sizes while a history runs, with the step's scratch buffers.
 struct State {
     moles: Vec<f64>,
-    size_nm: Vec<f64>,
+    /// Crystallite size to the phase's growth exponent, d^n (nm^n).
+    size_power: Vec<f64>,
     released: Vec<f64>,
     consumed: Vec<f64>,
+    /// Rate constant of each process at `rates_at_k` (0 outside its window).
+    rate: Vec<f64>,
+    /// Growth rate of d^n of each phase at `rates_at_k`.
+    growth: Vec<f64>,
+    rates_at_k: f64,
+    extent: Vec<f64>,
+    demand: Vec<f64>,
+    added: Vec<f64>,
+    added_power: Vec<f64>,
 }
 
 impl World {
@@ -41,11 +54,23 @@ impl World {
                 format!("no atmosphere '{}' in this world", history.atmosphere),
             )
         })?;
+        let (np, nr) = (self.phases.len(), self.processes.len());
         let mut state = State {
-            moles: vec![0.0; self.phases.len()],
-            size_nm: self.phases.iter().map(|p| p.size_nm).collect(),
+            moles: vec![0.0; np],
+            size_power: self
+                .phases
+                .iter()
+                .map(|p| p.growth.power(p.size_nm))
+                .collect(),
             released: vec![0.0; self.gases.len()],
             consumed: vec![0.0; self.gases.len()],
+            rate: vec![0.0; nr],
+            growth: vec![0.0; np],
+            rates_at_k: f64::NAN,
+            extent: vec![0.0; nr],
+            demand: vec![0.0; np],
+            added: vec![0.0; np],
+            added_power: vec![0.0; np],
         };
         for (i, (name, n)) in history.precursors.iter().enumerate() {
             let key = format!("precursors[{i}]");
@@ -63,17 +88,12 @@ impl World {
         }
         let scatter = Scatter::draw(self, seed);
         let gas_factor = self.gas_factors(atmosphere);
-        let mut extents = vec![0.0; self.processes.len()];
         for step in history.profile.steps(self.time_step_s) {
-            self.extents(
-                &state,
-                step.t_k,
-                step.dt,
-                &scatter.rates,
-                &gas_factor,
-                &mut extents,
-            );
-            self.apply(&mut state, &extents, step.t_k, step.dt);
+            if step.t_k != state.rates_at_k {
+                self.rates(&mut state, step.t_k, &scatter.rates, &gas_factor);
+            }
+            self.extents(&mut state, step.dt);
+            self.apply(&mut state, step.dt);
         }
         Ok(self.outcome(&state, &scatter))
     }
@@ -91,21 +111,29 @@ impl World {
             .collect()
     }
 
-    /// How far each process gets in one step, scaled so that no phase is overdrawn.
-    fn extents(
-        &self,
-        state: &State,
-        t_k: f64,
-        dt: f64,
-        scatter: &[f64],
-        gas_factor: &[f64],
-        out: &mut [f64],
-    ) {
-        let mut demand = vec![0.0; self.phases.len()];
+    /// Every process's rate constant and every phase's growth rate at `t_k`.
+    fn rates(&self, state: &mut State, t_k: f64, scatter: &[f64], gas_factor: &[f64]) {
         for (r, p) in self.processes.iter().enumerate() {
-            out[r] = 0.0;
             let active = t_k >= p.onset_k && p.max_k.is_none_or(|m| t_k <= m);
-            if !active || gas_factor[r] <= 0.0 {
+            state.rate[r] = if active && gas_factor[r] > 0.0 {
+                scatter[r] * gas_factor[r] * arrhenius(p.prefactor_per_s, p.activation_j_mol, t_k)
+            } else {
+                0.0
+            };
+        }
+        for (i, p) in self.phases.iter().enumerate() {
+            state.growth[i] = arrhenius(p.growth.prefactor, p.growth.activation_j_mol, t_k);
+        }
+        state.rates_at_k = t_k;
+    }
+
+    /// How far each process gets in one step, scaled so that no phase is overdrawn.
+    fn extents(&self, state: &mut State, dt: f64) {
+        state.demand.iter_mut().for_each(|d| *d = 0.0);
+        for (r, p) in self.processes.iter().enumerate() {
+            state.extent[r] = 0.0;
+            let k = state.rate[r];
+            if k <= 0.0 {
                 continue;
             }
             let limit = p
@@ -116,45 +144,54 @@ impl World {
             if limit <= 0.0 {
                 continue;
             }
-            let k =
-                scatter[r] * gas_factor[r] * arrhenius(p.prefactor_per_s, p.activation_j_mol, t_k);
-            out[r] = -limit * (-k * dt).exp_m1();
+            let xi = -limit * (-k * dt).exp_m1();
+            state.extent[r] = xi;
             for (i, nu) in &p.solids_in {
-                demand[*i] += out[r] * nu;
+                state.demand[*i] += xi * nu;
             }
         }
-        let share: Vec<f64> = demand
-            .iter()
-            .zip(&state.moles)
-            .map(|(d, n)| if *d > *n { n / d } else { 1.0 })
-            .collect();
         for (r, p) in self.processes.iter().enumerate() {
-            let s = p
+            if state.extent[r] <= 0.0 {
+                continue;
+            }
+            let share = p
                 .solids_in
                 .iter()
-                .map(|(i, _)| share[*i])
+                .map(|(i, _)| {
+                    let (d, n) = (state.demand[*i], state.moles[*i]);
+                    if d > n {
+                        n / d
+                    } else {
+                        1.0
+                    }
+                })
                 .fold(1.0, f64::min);
-            out[r] *= s;
+            state.extent[r] *= share;
         }
     }
 
     /// Consumes reactants, grows what is left, then adds the products as fresh nuclei.
-    fn apply(&self, state: &mut State, extents: &[f64], t_k: f64, dt: f64) {
-        let mut added = vec![0.0; self.phases.len()];
-        let mut added_power = vec![0.0; self.phases.len()];
-        for (p, xi) in self.processes.iter().zip(extents) {
-            if *xi <= 0.0 {
+    fn apply(&self, state: &mut State, dt: f64) {
+        state.added.iter_mut().for_each(|a| *a = 0.0);
+        state.added_power.iter_mut().for_each(|a| *a = 0.0);
+        for (p, &xi) in self.processes.iter().zip(&state.extent) {
+            if xi <= 0.0 {
                 continue;
             }
             // A topotactic product keeps the crystallites of its (first) solid reactant.
             let inherited = p
                 .topotactic
-                .then(|| p.solids_in.first().map(|(i, _)| state.size_nm[*i]))
-                .flatten();
+                .then(|| p.solids_in.first())
+                .flatten()
+                .map(|(i, _)| {
+                    let g = &self.phases[*i].growth;
+                    state.size_power[*i].powf(1.0 / g.exponent)
+                });
             for (i, mu) in &p.solids_out {
                 let phase = &self.phases[*i];
-                added[*i] += xi * mu;
-                added_power[*i] += xi * mu * phase.growth.power(inherited.unwrap_or(phase.size_nm));
+                state.added[*i] += xi * mu;
+                state.added_power[*i] +=
+                    xi * mu * phase.growth.power(inherited.unwrap_or(phase.size_nm));
             }
             for (i, nu) in &p.solids_in {
                 state.moles[*i] = (state.moles[*i] - xi * nu).max(0.0);
@@ -166,19 +203,16 @@ impl World {
                 state.released[*g] += xi * nu;
             }
         }
-        for (id, phase) in self.phases.iter().enumerate() {
-            let growth: Growth = phase.growth;
-            if state.moles[id] > 0.0 {
-                state.size_nm[id] = growth.grow(state.size_nm[id], t_k, dt);
+        for id in 0..self.phases.len() {
+            let n = state.moles[id];
+            if n > 0.0 {
+                state.size_power[id] += state.growth[id] * dt;
             }
-            if added[id] > 0.0 {
-                state.size_nm[id] = growth.mix(
-                    state.moles[id],
-                    state.size_nm[id],
-                    added[id],
-                    added_power[id],
-                );
-                state.moles[id] += added[id];
+            let added = state.added[id];
+            if added > 0.0 {
+                state.size_power[id] =
+                    (n * state.size_power[id] + state.added_power[id]) / (n + added);
+                state.moles[id] = n + added;
             }
         }
     }
@@ -196,6 +230,7 @@ impl World {
             .into_iter()
             .map(|(id, moles, mass)| {
                 let p = &self.phases[id];
+                let size = state.size_power[id].powf(1.0 / p.growth.exponent);
                 PhaseOutcome {
                     name: p.name.clone(),
                     library_id: p.library_id.clone(),
@@ -204,7 +239,7 @@ impl World {
                     mass_g: mass,
                     weight_fraction: if total > 0.0 { mass / total } else { 0.0 },
                     lattice: p.lattice,
-                    crystallite_nm: state.size_nm[id] * scatter.sizes[id],
+                    crystallite_nm: size * scatter.sizes[id],
                 }
             })
             .collect();
