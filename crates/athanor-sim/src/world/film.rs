@@ -117,11 +117,14 @@ impl World {
                 let formula_units = metal_share / metals;
                 let m = formula_units * p.formula.molar_mass();
                 mass += m;
-                let size = history
+                // d^n − d0^n is the integral of k(T) dt over the anneal above the onset.
+                let grown: f64 = history
                     .anneal
                     .steps(self.time_step_s)
                     .filter(|s| s.t_k >= onset)
-                    .fold(p.size_nm, |d, s| p.growth.grow(d, s.t_k, s.dt));
+                    .map(|s| arrhenius(p.growth.prefactor, p.growth.activation_j_mol, s.t_k) * s.dt)
+                    .sum();
+                let size = (p.growth.power(p.size_nm) + grown).powf(1.0 / p.growth.exponent);
                 phases.push(PhaseOutcome {
                     name: p.name.clone(),
                     library_id: p.library_id.clone(),

@@ -6,8 +6,9 @@
 //! k = scatter · Π p_gas · A e^(−Ea/RT). Where processes together ask more of a phase than there
 //! is, all of them are scaled down, so no amount goes negative and every element is conserved.
 //!
-//! Speed: rate constants are recomputed only when the temperature changes (not during a
-//! dwell), crystallite sizes are carried as d^n (growth adds k·dt, mixing averages linearly),
+//! Speed: a process's conversion over a step, 1 − e^(−k dt), and a phase's growth are computed
+//! only for processes whose reactants are present and phases that are, and only again when the
+//! temperature or the step changes (not during a dwell), crystallite sizes are carried as d^n (growth adds k·dt, mixing averages linearly),
 //! and the per-step buffers are allocated once.
 
 use super::error::WorldError;
@@ -34,11 +35,14 @@ struct State {
     size_power: Vec<f64>,
     released: Vec<f64>,
     consumed: Vec<f64>,
-    /// Rate constant of each process at `rates_at_k` (0 outside its window).
-    rate: Vec<f64>,
-    /// Growth rate of d^n of each phase at `rates_at_k`.
-    growth: Vec<f64>,
-    rates_at_k: f64,
+    /// Conversion 1 − e^(−k dt) of each process's limiting reactant over one step (0 outside
+    /// its window), valid when its stamp is `stamp`.
+    conversion: Vec<(f64, u64)>,
+    /// Growth of d^n of each phase over one step, valid when its stamp is `stamp`.
+    growth: Vec<(f64, u64)>,
+    /// The step (T, dt) the stamp stands for.
+    step: (f64, f64),
+    stamp: u64,
     extent: Vec<f64>,
     demand: Vec<f64>,
     added: Vec<f64>,
@@ -64,9 +68,10 @@ impl World {
                 .collect(),
             released: vec![0.0; self.gases.len()],
             consumed: vec![0.0; self.gases.len()],
-            rate: vec![0.0; nr],
-            growth: vec![0.0; np],
-            rates_at_k: f64::NAN,
+            conversion: vec![(0.0, 0); nr],
+            growth: vec![(0.0, 0); np],
+            step: (f64::NAN, f64::NAN),
+            stamp: 0,
             extent: vec![0.0; nr],
             demand: vec![0.0; np],
             added: vec![0.0; np],
@@ -89,11 +94,12 @@ impl World {
         let scatter = Scatter::draw(self, seed);
         let gas_factor = self.gas_factors(atmosphere);
         for step in history.profile.steps(self.time_step_s) {
-            if step.t_k != state.rates_at_k {
-                self.rates(&mut state, step.t_k, &scatter.rates, &gas_factor);
+            if (step.t_k, step.dt) != state.step {
+                state.step = (step.t_k, step.dt);
+                state.stamp += 1;
             }
-            self.extents(&mut state, step.dt);
-            self.apply(&mut state, step.dt);
+            self.extents(&mut state, &scatter.rates, &gas_factor);
+            self.apply(&mut state);
         }
         Ok(self.outcome(&state, &scatter))
     }
@@ -111,31 +117,44 @@ impl World {
             .collect()
     }
 
-    /// Every process's rate constant and every phase's growth rate at `t_k`.
-    fn rates(&self, state: &mut State, t_k: f64, scatter: &[f64], gas_factor: &[f64]) {
-        for (r, p) in self.processes.iter().enumerate() {
-            let active = t_k >= p.onset_k && p.max_k.is_none_or(|m| t_k <= m);
-            state.rate[r] = if active && gas_factor[r] > 0.0 {
-                scatter[r] * gas_factor[r] * arrhenius(p.prefactor_per_s, p.activation_j_mol, t_k)
-            } else {
-                0.0
-            };
+    /// Process `r`'s conversion over the current step.
+    fn conversion(&self, state: &mut State, r: usize, scatter: &[f64], gas_factor: &[f64]) -> f64 {
+        let (cached, stamp) = state.conversion[r];
+        if stamp == state.stamp {
+            return cached;
         }
-        for (i, p) in self.phases.iter().enumerate() {
-            state.growth[i] = arrhenius(p.growth.prefactor, p.growth.activation_j_mol, t_k);
+        let p = &self.processes[r];
+        let (t_k, dt) = state.step;
+        let active = t_k >= p.onset_k && p.max_k.is_none_or(|m| t_k <= m);
+        let value = if active && gas_factor[r] > 0.0 {
+            let k =
+                scatter[r] * gas_factor[r] * arrhenius(p.prefactor_per_s, p.activation_j_mol, t_k);
+            -(-k * dt).exp_m1()
+        } else {
+            0.0
+        };
+        state.conversion[r] = (value, state.stamp);
+        value
+    }
+
+    /// Phase `i`'s growth of d^n over the current step.
+    fn growth(&self, state: &mut State, i: usize) -> f64 {
+        let (cached, stamp) = state.growth[i];
+        if stamp == state.stamp {
+            return cached;
         }
-        state.rates_at_k = t_k;
+        let g = &self.phases[i].growth;
+        let (t_k, dt) = state.step;
+        let value = arrhenius(g.prefactor, g.activation_j_mol, t_k) * dt;
+        state.growth[i] = (value, state.stamp);
+        value
     }
 
     /// How far each process gets in one step, scaled so that no phase is overdrawn.
-    fn extents(&self, state: &mut State, dt: f64) {
+    fn extents(&self, state: &mut State, scatter: &[f64], gas_factor: &[f64]) {
         state.demand.iter_mut().for_each(|d| *d = 0.0);
         for (r, p) in self.processes.iter().enumerate() {
             state.extent[r] = 0.0;
-            let k = state.rate[r];
-            if k <= 0.0 {
-                continue;
-            }
             let limit = p
                 .solids_in
                 .iter()
@@ -144,7 +163,11 @@ impl World {
             if limit <= 0.0 {
                 continue;
             }
-            let xi = -limit * (-k * dt).exp_m1();
+            let conversion = self.conversion(state, r, scatter, gas_factor);
+            if conversion <= 0.0 {
+                continue;
+            }
+            let xi = limit * conversion;
             state.extent[r] = xi;
             for (i, nu) in &p.solids_in {
                 state.demand[*i] += xi * nu;
@@ -171,7 +194,7 @@ impl World {
     }
 
     /// Consumes reactants, grows what is left, then adds the products as fresh nuclei.
-    fn apply(&self, state: &mut State, dt: f64) {
+    fn apply(&self, state: &mut State) {
         state.added.iter_mut().for_each(|a| *a = 0.0);
         state.added_power.iter_mut().for_each(|a| *a = 0.0);
         for (p, &xi) in self.processes.iter().zip(&state.extent) {
@@ -206,7 +229,7 @@ impl World {
         for id in 0..self.phases.len() {
             let n = state.moles[id];
             if n > 0.0 {
-                state.size_power[id] += state.growth[id] * dt;
+                state.size_power[id] += self.growth(state, id);
             }
             let added = state.added[id];
             if added > 0.0 {
