@@ -4,7 +4,7 @@
 //! `cargo run -p athanor-sim --example grid -- config/worlds/ybco.toml`.
 
 use athanor_sim::world::Outcome;
-use athanor_sim::{Deposit, FilmHistory, PowderHistory, TemperatureProfile, World};
+use athanor_sim::{Deposit, World};
 
 /// One line: the goal's weight fraction, then every phase above 2 wt%.
 fn line(world: &World, o: &Outcome) -> String {
@@ -42,16 +42,7 @@ fn film(world: &World) -> Result<(), Box<dyn std::error::Error>> {
             println!("anneal {t} °C, {hours} h");
             for i in 0..=20 {
                 let x = f64::from(i) / 20.0;
-                let history = FilmHistory {
-                    deposit: Deposit::Composition(x),
-                    anneal: TemperatureProfile::ramp_dwell_cool(
-                        25.0,
-                        t,
-                        space.ramp_c_per_min,
-                        hours * 3600.0,
-                        space.cool_c_per_min,
-                    )?,
-                };
+                let history = world.film_history(Deposit::Composition(x), t, hours)?;
                 let o = world.run_film(&history, 1)?;
                 println!("  x {x:.2} {}", line(world, &o));
             }
@@ -67,25 +58,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return film(&world);
     }
     let space = &world.search_space;
-    for set in &space.precursor_sets {
+    for (i, set) in space.precursor_sets.iter().enumerate() {
         let precursors: Vec<(String, f64)> = world.named(set);
-        let label: Vec<&str> = precursors.iter().map(|p| p.0.as_str()).collect();
+        let label: Vec<String> = precursors.iter().map(|(n, m)| format!("{m} {n}")).collect();
         println!("{}", label.join(" + "));
         for atmosphere in &space.atmospheres {
             for &hours in &space.dwell_hours {
                 for &t in &space.temperatures_c {
-                    let profile = TemperatureProfile::ramp_dwell_cool(
-                        25.0,
-                        t,
-                        space.ramp_c_per_min,
-                        hours * 3600.0,
-                        space.cool_c_per_min,
-                    )?;
-                    let history = PowderHistory {
-                        precursors: precursors.clone(),
-                        profile,
-                        atmosphere: atmosphere.clone(),
-                    };
+                    let history = world.powder_history(i, t, hours, atmosphere)?;
                     let o = world.run_powder(&history, 1)?;
                     println!(
                         "  {atmosphere:>4} {hours:>4} h {t:>5} °C  {}",

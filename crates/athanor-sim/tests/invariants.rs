@@ -146,18 +146,13 @@ fn assert_balanced(world: &World, precursors: &[(String, f64)], o: &Outcome, lab
 fn mass_balance_holds_over_every_powder_search_space() {
     for (name, world) in shipped() {
         let space = &world.search_space;
-        for set in &space.precursor_sets {
-            let precursors: Vec<(String, f64)> = world.named(set);
+        for set in 0..space.precursor_sets.len() {
             for atmosphere in &space.atmospheres {
                 for peak in [700.0, 1000.0, 1100.0] {
-                    let h = athanor_sim::PowderHistory {
-                        precursors: precursors.clone(),
-                        profile: program(peak, 6.0, 5.0),
-                        atmosphere: atmosphere.clone(),
-                    };
+                    let h = world.powder_history(set, peak, 6.0, atmosphere).unwrap();
                     let o = world.run_powder(&h, 11).unwrap();
-                    let label = format!("{name} {precursors:?} {atmosphere} {peak} °C");
-                    assert_balanced(&world, &precursors, &o, &label);
+                    let label = format!("{name} {:?} {atmosphere} {peak} °C", h.precursors);
+                    assert_balanced(&world, &h.precursors, &o, &label);
                     assert!(o.phases.iter().all(|p| p.moles > 0.0), "{label}");
                 }
             }

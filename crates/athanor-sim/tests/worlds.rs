@@ -10,7 +10,7 @@ mod support;
 mod shared;
 
 use athanor_sim::world::vegard;
-use athanor_sim::{Deposit, FilmHistory, PowderHistory, TemperatureProfile, World};
+use athanor_sim::{Deposit, FilmHistory, TemperatureProfile, World};
 use athanor_xrd::{library, simulate, SimulationOptions};
 use support::{powder, program, shipped};
 
@@ -278,31 +278,18 @@ fn every_goal_is_met_somewhere_in_its_search_space_and_missed_elsewhere() {
     for (name, w) in shipped() {
         let s = &w.search_space;
         let mut outcomes = Vec::new();
-        if w.film.is_some() {
-            for &t in &s.temperatures_c {
+        for &t in &s.temperatures_c {
+            if w.film.is_some() {
                 for i in 0..=20 {
-                    let o = anneal(&w, Deposit::Composition(f64::from(i) / 20.0), t, 1.0);
-                    outcomes.push(w.goal.is_met(&w, &o));
+                    let deposit = Deposit::Composition(f64::from(i) / 20.0);
+                    let h = w.film_history(deposit, t, 1.0).unwrap();
+                    outcomes.push(w.goal.is_met(&w, &w.run_film(&h, 1).unwrap()));
                 }
             }
-        } else {
-            for set in &s.precursor_sets {
+            for set in 0..s.precursor_sets.len() {
                 for a in &s.atmospheres {
-                    for &t in &s.temperatures_c {
-                        let h = PowderHistory {
-                            precursors: w.named(set),
-                            profile: TemperatureProfile::ramp_dwell_cool(
-                                25.0,
-                                t,
-                                s.ramp_c_per_min,
-                                4.0 * 3600.0,
-                                s.cool_c_per_min,
-                            )
-                            .unwrap(),
-                            atmosphere: a.clone(),
-                        };
-                        outcomes.push(w.goal.is_met(&w, &w.run_powder(&h, 1).unwrap()));
-                    }
+                    let h = w.powder_history(set, t, 4.0, a).unwrap();
+                    outcomes.push(w.goal.is_met(&w, &w.run_powder(&h, 1).unwrap()));
                 }
             }
         }
@@ -314,6 +301,12 @@ fn every_goal_is_met_somewhere_in_its_search_space_and_missed_elsewhere() {
             outcomes.len()
         );
     }
+    // A set the search space lacks is refused.
+    let w = ybco();
+    assert_eq!(
+        w.powder_history(99, 900.0, 4.0, "air").unwrap_err().key(),
+        "set"
+    );
 }
 
 #[test]

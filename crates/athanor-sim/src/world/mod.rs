@@ -14,6 +14,7 @@ mod growth;
 pub mod kinetics;
 mod model;
 mod outcome;
+mod plan;
 mod powder;
 mod profile;
 mod scatter;
@@ -30,6 +31,7 @@ pub use model::{
     Region, SearchSpace, World,
 };
 pub use outcome::{GasExchange, Outcome, PhaseOutcome};
+pub use plan::ROOM_C;
 pub use powder::PowderHistory;
 pub use profile::{Step, TemperatureProfile};
 pub use scatter::Scatter;

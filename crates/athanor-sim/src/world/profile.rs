@@ -99,12 +99,13 @@ impl TemperatureProfile {
     pub fn steps(&self, max_dt: f64) -> impl Iterator<Item = Step> + '_ {
         self.points.windows(2).flat_map(move |w| {
             let ((t0, c0), (t1, c1)) = (w[0], w[1]);
+            // At most u32::MAX steps per segment (over a century at 1 s): the count and the
+            // step length always agree, so the steps cover the segment exactly.
             let n = ((t1 - t0) / max_dt)
                 .ceil()
                 .max(((c1 - c0).abs() / MAX_STEP_KELVIN).ceil())
-                .max(1.0);
+                .clamp(1.0, f64::from(u32::MAX));
             let dt = (t1 - t0) / n;
-            // Segments are short enough that their step count fits comfortably in a u32.
             let count = n as u32;
             (0..count).map(move |i| {
                 let mid = (f64::from(i) + 0.5) / n;
