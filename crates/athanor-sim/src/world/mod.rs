@@ -33,7 +33,7 @@ pub use model::{
 pub use outcome::{GasExchange, Outcome, PhaseOutcome};
 pub use plan::ROOM_C;
 pub use powder::PowderHistory;
-pub use profile::{Step, TemperatureProfile};
+pub use profile::{Step, TemperatureProfile, MAX_STEP_KELVIN};
 pub use scatter::Scatter;
 
 impl World {

@@ -75,7 +75,7 @@ pub struct Atmosphere {
 #[derive(Debug, Clone)]
 pub struct Process {
     pub name: String,
-    /// The key that defined it ("reactions[3]", "volatility[0]").
+    /// The key that defined it (`reactions[3]`, `volatility[0]`).
     pub key: String,
     pub solids_in: Vec<(PhaseId, f64)>,
     pub gases_in: Vec<(GasId, f64)>,
