@@ -1,5 +1,5 @@
 //! The validated world: phases tied to library structures, gases, atmospheres, processes with
-//! their kinetics, the film model, the goal and the search space. Built only by `build.rs`.
+//! their kinetics, the film model, the goal and the search space. Built only by `build/`.
 
 use std::collections::BTreeMap;
 

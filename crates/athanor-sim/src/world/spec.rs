@@ -1,5 +1,5 @@
 //! The world file as written (`config/worlds/*.toml`): serde shapes only, unknown keys refused.
-//! `build.rs` turns a [`WorldSpec`] into a validated [`super::World`].
+//! `build/` turns a [`WorldSpec`] into a validated [`super::World`].
 
 use std::collections::BTreeMap;
 
