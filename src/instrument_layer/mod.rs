@@ -78,6 +78,35 @@ pub async fn register_configured(store: &Store, set: &InstrumentSet) -> anyhow::
     Ok(())
 }
 
+/// How long start-up waits for the broker to confirm the daemon's subscriptions.
+const SUBSCRIBE_WAIT: Duration = Duration::from_secs(10);
+
+/// Waits until the broker has confirmed the daemon's subscriptions, so that the API does not
+/// come up while controllers' messages would still be missed; returns the events seen
+/// meanwhile. An unreachable broker is not fatal: the driver keeps reconnecting.
+async fn await_subscriptions(
+    events: &mut tokio::sync::broadcast::Receiver<athanor_drivers::mqtt::DriverEvent>,
+) -> Vec<athanor_drivers::mqtt::DriverEvent> {
+    use athanor_drivers::mqtt::DriverEvent;
+    let mut seen = Vec::new();
+    let wait = async {
+        loop {
+            match events.recv().await {
+                Ok(DriverEvent::Subscribed) => return,
+                Ok(other) => seen.push(other),
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    };
+    if tokio::time::timeout(SUBSCRIBE_WAIT, wait).await.is_err() {
+        tracing::warn!(
+            "the MQTT broker has not confirmed the daemon's subscriptions within {SUBSCRIBE_WAIT:?}; going on (the driver keeps reconnecting)"
+        );
+    }
+    seen
+}
+
 impl InstrumentLayer {
     /// Starts everything; fails with the reason when the broker cannot listen or the
     /// configuration is unusable.
@@ -106,15 +135,17 @@ impl InstrumentLayer {
         tracing::info!(host = %broker_addr.0, port = broker_addr.1, embedded = broker.is_some(), "MQTT broker for instrument controllers");
 
         let ingest = TelemetryIngest::spawn(store.clone(), IngestConfig::default());
-        let (handle, events) = MqttDriver::spawn(
+        let (handle, mut events) = MqttDriver::spawn(
             &mqtt,
             store.clone(),
             Some(ingest.sender()),
             SystemClock,
             shutdown.child_token(),
         )?;
+        let backlog = await_subscriptions(&mut events).await;
         let mut tasks = vec![tokio::spawn(status::follow(
             store.clone(),
+            backlog,
             events,
             shutdown.clone(),
         ))];

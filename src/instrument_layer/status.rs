@@ -79,67 +79,88 @@ pub async fn record_alarm(store: &Store, alarm: &Alarm) -> Result<(), StoreError
         .map(|_| ())
 }
 
-/// Follows the MQTT driver's events until shutdown: reported states move instruments, alarms
-/// become events, the rest is logged.
+/// Follows the MQTT driver's events until shutdown, after the `backlog` already taken from
+/// the channel: reported states move instruments, alarms become events, the rest is logged.
 pub async fn follow(
     store: Store,
+    backlog: Vec<DriverEvent>,
     mut events: broadcast::Receiver<DriverEvent>,
     shutdown: CancellationToken,
 ) {
+    for event in backlog {
+        if !handle(&store, event).await {
+            return;
+        }
+    }
     loop {
         let event = tokio::select! {
             _ = shutdown.cancelled() => return,
             e = events.recv() => e,
         };
-        let result = match event {
+        match event {
             Err(RecvError::Closed) => return,
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!(missed = n, "instrument events arrived faster than they were recorded; some status reports were skipped (the next ones correct the state)");
-                Ok(())
             }
-            Ok(DriverEvent::Status { instrument, status }) => {
-                tracing::info!(%instrument, state = %status.state.as_str(), reason = status.reason.as_deref().unwrap_or(""), "controller status");
-                apply_reported(&store, &instrument, status.state).await
-            }
-            Ok(DriverEvent::Alarm(alarm)) => {
-                tracing::warn!(instrument = %alarm.instrument, kind = ?alarm.kind, command = ?alarm.command_id, "{}", alarm.message);
-                record_alarm(&store, &alarm).await
-            }
-            Ok(DriverEvent::Finished {
-                command_id,
-                instrument,
-                outcome,
-            }) => {
-                match outcome {
-                    Ok(_) => tracing::info!(%instrument, %command_id, "command succeeded"),
-                    Err(failure) => {
-                        tracing::warn!(%instrument, %command_id, ?failure, "command did not succeed")
-                    }
+            Ok(event) => {
+                if !handle(&store, event).await {
+                    return;
                 }
-                Ok(())
             }
-            Ok(DriverEvent::Connected { session_present }) => {
-                tracing::info!(session_present, "connected to the MQTT broker");
-                Ok(())
-            }
-            Ok(DriverEvent::Disconnected { error }) => {
-                tracing::warn!(%error, "lost the MQTT broker; reconnecting");
-                Ok(())
-            }
-            Ok(DriverEvent::Malformed { topic, error }) => {
-                tracing::warn!(%topic, %error, "message outside the MQTT contract dropped");
-                Ok(())
-            }
-            Ok(DriverEvent::Progress { .. }) => Ok(()),
-            Ok(DriverEvent::Stopped { error }) => {
-                tracing::error!(%error, "the MQTT driver stopped: it could not record a command's state");
-                return;
-            }
-        };
-        if let Err(e) = result {
-            tracing::error!(error = %e, "could not record an instrument event");
         }
     }
+}
+
+/// Records or logs one driver event; false when the driver has stopped.
+async fn handle(store: &Store, event: DriverEvent) -> bool {
+    let result = match event {
+        DriverEvent::Status { instrument, status } => {
+            tracing::info!(%instrument, state = %status.state.as_str(), reason = status.reason.as_deref().unwrap_or(""), "controller status");
+            apply_reported(store, &instrument, status.state).await
+        }
+        DriverEvent::Alarm(alarm) => {
+            tracing::warn!(instrument = %alarm.instrument, kind = ?alarm.kind, command = ?alarm.command_id, "{}", alarm.message);
+            record_alarm(store, &alarm).await
+        }
+        DriverEvent::Finished {
+            command_id,
+            instrument,
+            outcome,
+        } => {
+            match outcome {
+                Ok(_) => tracing::info!(%instrument, %command_id, "command succeeded"),
+                Err(failure) => {
+                    tracing::warn!(%instrument, %command_id, ?failure, "command did not succeed")
+                }
+            }
+            Ok(())
+        }
+        DriverEvent::Connected { session_present } => {
+            tracing::info!(session_present, "connected to the MQTT broker");
+            Ok(())
+        }
+        DriverEvent::Subscribed => {
+            tracing::debug!("MQTT subscriptions confirmed");
+            Ok(())
+        }
+        DriverEvent::Disconnected { error } => {
+            tracing::warn!(%error, "lost the MQTT broker; reconnecting");
+            Ok(())
+        }
+        DriverEvent::Malformed { topic, error } => {
+            tracing::warn!(%topic, %error, "message outside the MQTT contract dropped");
+            Ok(())
+        }
+        DriverEvent::Progress { .. } => Ok(()),
+        DriverEvent::Stopped { error } => {
+            tracing::error!(%error, "the MQTT driver stopped: it could not record a command's state");
+            return false;
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "could not record an instrument event");
+    }
+    true
 }
 
 #[cfg(test)]

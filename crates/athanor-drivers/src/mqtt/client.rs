@@ -66,6 +66,9 @@ pub enum DriverEvent {
     Connected {
         session_present: bool,
     },
+    /// The broker confirmed the daemon's subscriptions: from now on nothing controllers
+    /// publish is missed.
+    Subscribed,
     /// The broker connection is lost; the driver keeps trying to reconnect.
     Disconnected {
         error: String,
@@ -394,6 +397,10 @@ impl<J: CommandJournal, C: Clock> Loop<J, C> {
                 });
                 let actions = self.tracker.on_connected(self.clock.now());
                 self.execute(actions).await
+            }
+            Event::Incoming(Packet::SubAck(_)) => {
+                let _ = self.events.send(DriverEvent::Subscribed);
+                Ok(())
             }
             Event::Incoming(Packet::Publish(p)) => {
                 let (instrument, kind) = match topics::parse(&p.topic) {
