@@ -314,11 +314,20 @@ fn an_mqtt_controller_on_the_embedded_broker_reports_status_and_telemetry() {
             let msg = format!(r#"{{"v": 1, "at": "2026-11-25T12:00:0{seq}Z", "seq": {seq}, "values": {{"tube_kv": 40, "tube_ma": {}}}}}"#, 30 + seq);
             client.publish(format!("{base}/telemetry"), QoS::AtLeastOnce, false, msg).await.unwrap();
         }
-        client.disconnect().await.unwrap();
-        // Drive the connection until every publish is out and the disconnect is sent.
+        // Drive the connection until the broker has acknowledged all six messages (QoS 1), as
+        // a controller does before it says goodbye; then disconnect.
         tokio::time::timeout(Duration::from_secs(20), async {
+            let mut acked = 0;
+            let mut disconnecting = false;
             loop {
                 match events.poll().await {
+                    Ok(Event::Incoming(rumqttc::Packet::PubAck(_))) => {
+                        acked += 1;
+                        if acked == 6 && !disconnecting {
+                            disconnecting = true;
+                            client.disconnect().await.unwrap();
+                        }
+                    }
                     Ok(Event::Outgoing(Outgoing::Disconnect)) => break,
                     Ok(_) => {}
                     Err(e) => panic!("controller connection failed: {e}"),
