@@ -12,11 +12,18 @@ pub enum Acquisition {
     ExpectedImprovement { xi: f64 },
     /// `μ + κσ`.
     UpperConfidenceBound { kappa: f64 },
+    /// Probability of lying in the best `share` of the whole candidate set: `Φ((μ − t)/σ)`,
+    /// `t` the (1 − share) quantile of the observed values and the candidates' predicted means
+    /// together. Suited to a goal of finding many of the best candidates, not only the best one.
+    TopShare { share: f64 },
 }
 
 impl Acquisition {
-    pub fn score(&self, mean: f64, sd: f64, best: f64) -> f64 {
+    /// Score of a prediction; `best` is the best observed value and `threshold` the value that
+    /// [`Acquisition::TopShare`] must beat (ignored by the others).
+    pub fn score(&self, mean: f64, sd: f64, best: f64, threshold: f64) -> f64 {
         match *self {
+            Acquisition::TopShare { .. } => normal_cdf((mean - threshold) / sd.max(1e-12)),
             Acquisition::ExpectedImprovement { xi } => expected_improvement(mean, sd, best + xi),
             Acquisition::UpperConfidenceBound { kappa } => mean + kappa * sd,
         }
@@ -27,6 +34,9 @@ impl Acquisition {
             Acquisition::ExpectedImprovement { .. } => "expected improvement".into(),
             Acquisition::UpperConfidenceBound { kappa } => {
                 format!("upper confidence bound μ+{kappa}σ")
+            }
+            Acquisition::TopShare { share } => {
+                format!("probability of lying in the best {}%", share * 100.0)
             }
         }
     }
@@ -100,6 +110,6 @@ mod tests {
     #[test]
     fn ucb_prefers_uncertainty_at_equal_mean() {
         let a = Acquisition::UpperConfidenceBound { kappa: 0.5 };
-        assert!(a.score(1.0, 0.5, 0.0) > a.score(1.0, 0.1, 0.0));
+        assert!(a.score(1.0, 0.5, 0.0, 0.0) > a.score(1.0, 0.1, 0.0, 0.0));
     }
 }

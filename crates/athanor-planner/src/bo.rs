@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::acquisition::Acquisition;
-use crate::gp::{fit, FitOptions, Gp, Hyper};
+use crate::gp::{fit, fit_with_evidence, FitOptions, Gp, Hyper};
 use crate::strategy::{Choice, Strategy};
 use crate::warp::RankWarp;
 
@@ -15,6 +15,10 @@ use crate::warp::RankWarp;
 pub struct GpConfig {
     /// One length scale per input (ARD) instead of one for all.
     pub anisotropic: bool,
+    /// At each hyperparameter fit, fit both kernels and keep the one with the larger marginal
+    /// likelihood (overrides `anisotropic`).
+    #[serde(default)]
+    pub select_kernel: bool,
     pub acquisition: Acquisition,
     /// Fit the process to normal scores of the ranks instead of the raw values.
     pub rank_warp: bool,
@@ -31,6 +35,7 @@ impl GpConfig {
     pub fn isotropic_lcb() -> Self {
         Self {
             anisotropic: false,
+            select_kernel: false,
             acquisition: Acquisition::UpperConfidenceBound { kappa: 0.5 },
             rank_warp: false,
             restarts: 2,
@@ -86,7 +91,21 @@ impl GpStrategy {
         let gp = match gp {
             Some(gp) => gp,
             None => {
-                let gp = fit(x.to_vec(), y, options, self.last_hyper.as_ref(), rng)?;
+                let gp = if self.config.select_kernel {
+                    [true, false]
+                        .into_iter()
+                        .filter_map(|anisotropic| {
+                            let options = FitOptions {
+                                anisotropic,
+                                ..options
+                            };
+                            fit_with_evidence(x.to_vec(), y, options, self.last_hyper.as_ref(), rng)
+                        })
+                        .max_by(|a, b| a.1.total_cmp(&b.1))
+                        .map(|(gp, _)| gp)?
+                } else {
+                    fit(x.to_vec(), y, options, self.last_hyper.as_ref(), rng)?
+                };
                 self.last_hyper = Some(gp.hyper().clone());
                 self.last_fit_len = n;
                 gp
@@ -127,11 +146,29 @@ impl Strategy for GpStrategy {
         while picked.len() < batch.min(candidates.len()) {
             let best = y.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             let predictions = gp.predict(candidates);
+            let threshold = match self.config.acquisition {
+                Acquisition::TopShare { share } => {
+                    let all: Vec<f64> = y
+                        .iter()
+                        .copied()
+                        .chain(predictions.iter().map(|p| p.0))
+                        .collect();
+                    crate::bench::stats::quantile(&all, 1.0 - share)
+                }
+                _ => best,
+            };
             let top = predictions
                 .iter()
                 .enumerate()
                 .filter(|(i, _)| !picked.iter().any(|c| c.index == *i))
-                .map(|(i, (m, s))| (i, *m, *s, self.config.acquisition.score(*m, *s, best)))
+                .map(|(i, (m, s))| {
+                    (
+                        i,
+                        *m,
+                        *s,
+                        self.config.acquisition.score(*m, *s, best, threshold),
+                    )
+                })
                 .max_by(|a, b| a.3.total_cmp(&b.3).then(b.0.cmp(&a.0)));
             let Some((index, mean, sd, score)) = top else {
                 break;

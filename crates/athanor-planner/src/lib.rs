@@ -20,13 +20,13 @@ pub mod bo;
 pub mod data;
 pub mod error;
 pub mod gp;
-// pub mod hypothesis;
-// pub mod observation;
-// pub mod planner;
+pub mod hypothesis;
+pub mod observation;
+pub mod planner;
 pub mod pool;
 pub mod sampling;
-// pub mod solid_state;
-// pub mod space;
+pub mod solid_state;
+pub mod space;
 pub mod strategy;
 pub mod warp;
 

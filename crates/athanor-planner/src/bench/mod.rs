@@ -21,13 +21,15 @@ pub const SCALAR_PLANNERS: [&str; 6] = [
     "athanor-gp",
 ];
 
-/// The Athanor-tuned scalar planner: anisotropic GP on rank-warped outputs with a greedy
-/// upper confidence bound.
+/// The Athanor scalar planner: anisotropic GP with a greedy upper confidence bound (μ+0.5σ).
+/// Rank warping, kernel selection by evidence and the top-share acquisition were tried on
+/// 5 seeds and did not do better overall (docs/benchmarks.md).
 pub fn athanor_gp_config() -> GpConfig {
     GpConfig {
         anisotropic: true,
+        select_kernel: false,
         acquisition: Acquisition::UpperConfidenceBound { kappa: 0.5 },
-        rank_warp: true,
+        rank_warp: false,
         ..GpConfig::isotropic_lcb()
     }
 }

@@ -60,6 +60,18 @@ pub fn fit<R: Rng>(
     warm: Option<&Hyper>,
     rng: &mut R,
 ) -> Option<Gp> {
+    fit_with_evidence(x, y, options, warm, rng).map(|(gp, _)| gp)
+}
+
+/// [`fit`], also returning the maximised log marginal likelihood plus log prior (the evidence
+/// used to choose between kernels).
+pub fn fit_with_evidence<R: Rng>(
+    x: Vec<Vec<f64>>,
+    y: &[f64],
+    options: FitOptions,
+    warm: Option<&Hyper>,
+    rng: &mut R,
+) -> Option<(Gp, f64)> {
     let dims = x.first().map_or(1, Vec::len).max(1);
     let k = if options.anisotropic { dims } else { 1 };
     let (mean, scale) = standardise(y);
@@ -100,7 +112,7 @@ pub fn fit<R: Rng>(
         .iter()
         .filter_map(|s| lbfgs.minimise(objective, s, &lower, &upper))
         .min_by(|a, b| a.1.total_cmp(&b.1))?;
-    Gp::condition(x, y, Hyper::from_slice(&best.0)?)
+    Gp::condition(x, y, Hyper::from_slice(&best.0)?).map(|gp| (gp, -best.1))
 }
 
 #[cfg(test)]

@@ -6,6 +6,6 @@ pub mod kernel;
 pub mod lbfgs;
 pub mod model;
 
-pub use fit::{fit, FitOptions};
+pub use fit::{fit, fit_with_evidence, FitOptions};
 pub use kernel::Matern52;
 pub use model::{Gp, Hyper};
