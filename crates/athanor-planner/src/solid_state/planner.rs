@@ -526,12 +526,24 @@ mod tests {
         assert!(p.trap_belief(&phase_key("BaCO3")) > TRAP_PRIOR);
         let after = p.success_probability(&cand(&["BaCO3", "Cu2O", "Y2O3"], 900.0));
         assert!(after < before, "{after} ≥ {before}");
-        // A set without BaCO3 is now preferred.
+        // The likeliest success is now the set without BaCO3 …
+        let clean = p.success_probability(&cand(&["BaO2", "CuO", "Y2O3"], 900.0));
+        assert!(clean > after);
+        let has_baco3 = |pr: &Proposal| {
+            pr.parameters[PRECURSORS]
+                .as_array()
+                .unwrap()
+                .contains(&Value::from("BaCO3"))
+        };
+        p.information_weight = 0.0;
+        assert!(!has_baco3(&p.ask(1).unwrap()[0]));
+        // … but the open BaCO3 hypothesis (belief near ½) is worth testing when information
+        // is valued, and the proposal says why.
+        p.information_weight = 0.1;
         let ask = p.ask(1).unwrap();
-        assert!(!ask[0].parameters[PRECURSORS]
-            .as_array()
-            .unwrap()
-            .contains(&Value::from("BaCO3")));
+        assert!(has_baco3(&ask[0]), "{}", ask[0].rationale);
+        assert!(ask[0].rationale.contains("discriminate"));
+        assert_eq!(ask[0].tests_hypothesis.as_deref(), Some(format!("trap:{}", phase_key("BaCO3")).as_str()));
     }
 
     #[test]
