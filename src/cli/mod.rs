@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod daemon;
 pub mod migrate;
+pub mod planner_bench;
 pub mod serve;
 pub mod token;
 pub mod xrd;
@@ -31,7 +32,7 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(token::TokenCommand),
-    /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles.
+    /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles, planners.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Powder diffraction: simulate patterns, convert pattern files, browse the reference library.

@@ -5,6 +5,7 @@ pub mod bo;
 pub mod plot;
 pub mod pool_protocol;
 pub mod stats;
+pub mod worlds;
 pub mod ybco;
 
 use crate::acquisition::Acquisition;

@@ -543,7 +543,10 @@ mod tests {
         let ask = p.ask(1).unwrap();
         assert!(has_baco3(&ask[0]), "{}", ask[0].rationale);
         assert!(ask[0].rationale.contains("discriminate"));
-        assert_eq!(ask[0].tests_hypothesis.as_deref(), Some(format!("trap:{}", phase_key("BaCO3")).as_str()));
+        assert_eq!(
+            ask[0].tests_hypothesis.as_deref(),
+            Some(format!("trap:{}", phase_key("BaCO3")).as_str())
+        );
     }
 
     #[test]

@@ -154,7 +154,10 @@ mod tests {
         assert_eq!(new[0].reactants, names(&["BaO2", "CuCO3"]));
         // A different set with the same pair is predicted to form them too, but only at 700 °C.
         let at_700 = m.predict(&names(&["BaO2", "CuCO3", "Y2Cu2O5"]), 700.0);
-        assert!(at_700.contains(&phase_key("BaCuO2")) && !at_700.contains(&phase_key("BaO2")), "{at_700:?}");
+        assert!(
+            at_700.contains(&phase_key("BaCuO2")) && !at_700.contains(&phase_key("BaO2")),
+            "{at_700:?}"
+        );
         let at_600 = m.predict(&names(&["BaO2", "CuCO3", "Y2Cu2O5"]), 600.0);
         assert!(at_600.contains(&phase_key("BaO2")));
     }
