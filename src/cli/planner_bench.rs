@@ -15,6 +15,7 @@ use athanor_planner::bench::plot::{line_chart, Series};
 use athanor_planner::bench::ybco::{replay, ReplaySummary, REPLAY_PLANNERS};
 use athanor_planner::bench::{scalar_planner, worlds, SCALAR_PLANNERS};
 use athanor_planner::data::{load_bo_benchmarks, load_synthesis};
+use athanor_planner::PlannerError;
 use clap::Args;
 use serde_json::{json, Map, Value};
 
@@ -38,6 +39,9 @@ pub struct PlannersArgs {
     /// Only these planners (comma-separated names; default: all).
     #[arg(long, value_delimiter = ',')]
     planners: Vec<String>,
+    /// Also write the JSON object (as --json prints it) to this file.
+    #[arg(long)]
+    save: Option<PathBuf>,
     /// Worker threads (default: the machine's parallelism).
     #[arg(long)]
     jobs: Option<usize>,
@@ -82,6 +86,17 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let started = Instant::now();
+    // A world that cannot be read is an error; a readable one is skipped with a notice until
+    // the simulated lab exists (no figure is invented for it).
+    let mut notices = Vec::new();
+    for w in &args.worlds {
+        match worlds::run_world(w) {
+            Ok(_) => {}
+            Err(e @ PlannerError::SimulatedLabMissing { .. }) => notices.push(e.to_string()),
+            Err(e) => return Err(e.into()),
+        }
+    }
+
     let datasets = load_bo_benchmarks(&args.data.join("bo-benchmarks"))
         .with_context(|| format!("loading the BO benchmarks under {}", args.data.display()))?;
     let ybco = load_synthesis(&args.data.join("arrows-ybco"))
@@ -120,14 +135,6 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         .flatten()
         .collect();
 
-    let mut notices = Vec::new();
-    for w in &args.worlds {
-        match worlds::run_world(w) {
-            Ok(_) => {}
-            Err(e) => notices.push(e.to_string()),
-        }
-    }
-
     if let Some(dir) = &args.plots {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         for d in &datasets {
@@ -162,8 +169,8 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    if args.json {
-        let mut bo = Map::new();
+    let mut bo = Map::new();
+    {
         for s in &pools {
             let entry = bo.entry(s.dataset.clone()).or_insert_with(|| json!({}));
             if let Some(o) = entry.as_object_mut() {
@@ -182,7 +189,17 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        let out = json!({"ybco": ybco_json, "bo_benchmarks": bo, "worlds": Map::new()});
+        bo = json!({"ybco": ybco_json, "bo_benchmarks": bo, "worlds": Map::new()})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+    }
+    let out = Value::Object(bo);
+    if let Some(path) = &args.save {
+        std::fs::write(path, serde_json::to_string_pretty(&out)?)
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if args.json {
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         println!("BO benchmarks ({seeds} seeds; medians with [25th, 75th] percentiles)");

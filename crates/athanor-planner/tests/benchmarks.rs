@@ -24,7 +24,13 @@ fn pools_have_the_documented_sizes() {
     let sizes: Vec<(&str, usize)> = all.iter().map(|d| (d.name.as_str(), d.y.len())).collect();
     assert_eq!(
         sizes,
-        [("crossed_barrel", 600), ("agnp", 164), ("p3ht", 178), ("perovskite", 94), ("autoam", 100)]
+        [
+            ("crossed_barrel", 600),
+            ("agnp", 164),
+            ("p3ht", 178),
+            ("perovskite", 94),
+            ("autoam", 100)
+        ]
     );
 }
 
@@ -33,15 +39,32 @@ fn pools_have_the_documented_sizes() {
 #[test]
 fn baselines_reproduce_the_issue_table_within_spread() {
     let Some(all) = pools() else { return };
-    let run = |d: &str, p: &str| benchmark_pool(pool(&all, d), p, &|| scalar_planner(p).unwrap(), 12);
+    let run =
+        |d: &str, p: &str| benchmark_pool(pool(&all, d), p, &|| scalar_planner(p).unwrap(), 12);
     let random = run("agnp", "random");
-    assert!((0.8..1.4).contains(&random.af_80.median), "random AgNP AF80 {}", random.af_80.median);
+    assert!(
+        (0.8..1.4).contains(&random.af_80.median),
+        "random AgNP AF80 {}",
+        random.af_80.median
+    );
     let iso = run("agnp", "gp-iso-lcb");
-    assert!((3.5..6.5).contains(&iso.af_80.median), "GP iso LCB AgNP AF80 {}", iso.af_80.median);
+    assert!(
+        (3.5..6.5).contains(&iso.af_80.median),
+        "GP iso LCB AgNP AF80 {}",
+        iso.af_80.median
+    );
     let iso = run("autoam", "gp-iso-lcb");
-    assert!((2.5..7.0).contains(&iso.af_80.median), "GP iso LCB AutoAM AF80 {}", iso.af_80.median);
+    assert!(
+        (2.5..7.0).contains(&iso.af_80.median),
+        "GP iso LCB AutoAM AF80 {}",
+        iso.af_80.median
+    );
     let ei = run("p3ht", "gp-ard-ei");
-    assert!((1.3..3.2).contains(&ei.af_80.median), "GP ARD EI P3HT AF80 {}", ei.af_80.median);
+    assert!(
+        (1.3..3.2).contains(&ei.af_80.median),
+        "GP ARD EI P3HT AF80 {}",
+        ei.af_80.median
+    );
 }
 
 #[test]
@@ -55,7 +78,9 @@ fn a_seed_always_gives_the_same_run() {
 
 #[test]
 fn ybco_replay_counts_what_the_table_says() {
-    let Some(dir) = support::shared::shared_data("ybco") else { return };
+    let Some(dir) = support::shared::shared_data("ybco") else {
+        return;
+    };
     let d = load_synthesis(&dir.join("planning/arrows-ybco")).unwrap();
     assert_eq!(d.runs.len(), 109);
     let s = successes(&d);
@@ -66,7 +91,11 @@ fn ybco_replay_counts_what_the_table_says() {
     // The characterization-aware planner beats ARROWS's order and random choice.
     let research = replay(&d, "athanor-research", 3).unwrap();
     let random = replay(&d, "random", 20).unwrap();
-    assert!(research.first_success.median <= 3.0, "{:?}", research.first_success);
+    assert!(
+        research.first_success.median <= 3.0,
+        "{:?}",
+        research.first_success
+    );
     assert!(research.all_success.median < random.all_success.median);
     assert!(research.all_success.median < 99.0);
 }
