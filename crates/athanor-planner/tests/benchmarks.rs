@@ -11,11 +11,14 @@ use athanor_planner::data::{load_bo_benchmarks, load_synthesis, ScalarDataset};
 
 fn pools() -> Option<Vec<ScalarDataset>> {
     let dir = support::shared::shared_data("benchmarks")?;
-    Some(load_bo_benchmarks(&dir.join("planning/bo-benchmarks")).unwrap())
+    Some(
+        load_bo_benchmarks(&dir.join("planning/bo-benchmarks"))
+            .expect("the BO benchmark pools load"),
+    )
 }
 
 fn pool<'a>(all: &'a [ScalarDataset], name: &str) -> &'a ScalarDataset {
-    all.iter().find(|d| d.name == name).unwrap()
+    all.iter().find(|d| d.name == name).expect("a known pool")
 }
 
 #[test]

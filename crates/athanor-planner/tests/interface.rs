@@ -62,10 +62,12 @@ fn goal() -> Goal {
 
 /// A made-up outcome: more target at higher temperature and with BaO2.
 fn outcome(p: &athanor_core::Parameters) -> Observation {
-    let t = p["temperature_c"].as_f64().unwrap();
+    let t = p["temperature_c"]
+        .as_f64()
+        .expect("helper input is well-formed");
     let has_peroxide = p["precursors"]
         .as_array()
-        .unwrap()
+        .expect("helper input is well-formed")
         .iter()
         .any(|v| v == "BaO2");
     let f = ((t - 500.0) / 450.0 * if has_peroxide { 1.0 } else { 0.6 }).clamp(0.0, 1.0);
@@ -90,15 +92,17 @@ fn run(name: &str, seed: u64) -> Vec<athanor_planner::planner::Proposal> {
         &space(),
         Some(&limits()),
         goal(),
-        scalar_planner(name).unwrap(),
+        scalar_planner(name).expect("helper input is well-formed"),
         seed,
     )
-    .unwrap();
+    .expect("helper input is well-formed");
     let mut all = Vec::new();
     for _ in 0..6 {
-        let batch = planner.ask(3).unwrap();
+        let batch = planner.ask(3).expect("helper input is well-formed");
         for p in &batch {
-            planner.tell(outcome(&p.parameters)).unwrap();
+            planner
+                .tell(outcome(&p.parameters))
+                .expect("helper input is well-formed");
         }
         all.extend(batch);
     }

@@ -93,8 +93,8 @@ mod tests {
         let r = base.r2(&a, &b).sqrt();
         let mut terms = [0.0; 2];
         base.scaled_terms(&a, &b, &mut terms);
-        for d in 0..2 {
-            let analytic = base.lengthscale_factor(r) * terms[d];
+        for (d, term) in terms.iter().enumerate() {
+            let analytic = base.lengthscale_factor(r) * term;
             let h: f64 = 1e-6;
             let mut up = base.clone();
             up.lengthscales[d] *= h.exp();
