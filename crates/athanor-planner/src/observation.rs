@@ -89,3 +89,66 @@ impl Observation {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const EXP: &str = "01936b7e-0000-7000-8000-000000000001";
+    const OTHER: &str = "01936b7e-0000-7000-8000-000000000002";
+
+    fn experiment() -> Experiment {
+        serde_json::from_value(json!({
+            "id": EXP, "campaign_id": "01936b7e-0000-7000-8000-0000000000aa",
+            "hypothesis_id": null, "sample_id": null,
+            "parameters": {"precursors": ["BaO2", "CuO", "Y2O3"], "temperature_c": 900.0},
+            "rationale": "", "predicted": null, "state": "completed",
+            "created_at": "2026-11-25T00:00:00Z", "updated_at": "2026-11-25T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    fn analysis(experiment: &str, result: serde_json::Value) -> Analysis {
+        serde_json::from_value(json!({
+            "id": "01936b7e-0000-7000-8000-0000000000bb",
+            "measurement_id": "01936b7e-0000-7000-8000-0000000000cc",
+            "experiment_id": experiment, "kind": "phase_identification",
+            "result": result, "confidence": 0.9, "created_at": "2026-11-25T00:00:00Z"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn reads_phases_and_properties_of_its_own_experiment_only() {
+        let analyses = [
+            analysis(
+                EXP,
+                json!({"phases": [
+                    {"id": "ybco", "formula": "Ba2YCu3O7", "weight_fraction": 0.8},
+                    {"name": "BaCO3", "weight_fraction": 0.2}
+                ], "properties": {"tc_k": 91.0}}),
+            ),
+            analysis(
+                OTHER,
+                json!({"phases": [{"formula": "CuO", "weight_fraction": 1.0}]}),
+            ),
+        ];
+        let obs = Observation::from_records(&experiment(), &analyses);
+        assert_eq!(obs.parameters["temperature_c"], json!(900.0));
+        assert_eq!(obs.phases.len(), 2);
+        assert_eq!(obs.fraction_of("Ba2YCu3O7"), 0.8);
+        assert_eq!(obs.fraction_of("CuO"), 0.0);
+        let pure = Goal::PhasePure {
+            target_phase: "Ba2YCu3O7".into(),
+            min_weight_fraction: 0.9,
+        };
+        assert_eq!(obs.scalar(&pure), Some(0.8));
+        let tc = Goal::Property {
+            property: "tc_k".into(),
+            direction: Direction::Minimize,
+            target: None,
+        };
+        assert_eq!(obs.scalar(&tc), Some(-91.0));
+    }
+}
