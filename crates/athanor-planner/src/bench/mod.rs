@@ -13,13 +13,14 @@ use crate::bo::{GpConfig, GpStrategy};
 use crate::strategy::{RandomStrategy, SpaceFillingStrategy, Strategy};
 
 /// The scalar planners benchmarked, by name, best-known Athanor planner last.
-pub const SCALAR_PLANNERS: [&str; 6] = [
+pub const SCALAR_PLANNERS: [&str; 7] = [
     "random",
     "space-filling",
     "gp-iso-lcb",
     "gp-ard-ei",
     "gp-ard-ucb",
     "athanor-gp",
+    "athanor-gp-select",
 ];
 
 /// The Athanor scalar planner: anisotropic GP with a greedy upper confidence bound (μ+0.5σ).
@@ -50,6 +51,14 @@ pub fn scalar_planner(name: &str) -> Option<Box<dyn Strategy>> {
             },
         )),
         "athanor-gp" => Box::new(GpStrategy::new(name, athanor_gp_config())),
+        // The same, choosing the isotropic or the ARD kernel by marginal likelihood at each fit.
+        "athanor-gp-select" => Box::new(GpStrategy::new(
+            name,
+            GpConfig {
+                select_kernel: true,
+                ..athanor_gp_config()
+            },
+        )),
         _ => return None,
     })
 }
