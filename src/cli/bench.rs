@@ -40,6 +40,8 @@ pub enum BenchCommand {
     Simulate(SimulateArgs),
     /// Rendering one phase's continuous pattern on a 2θ grid with an instrument profile.
     Profile(ProfileArgs),
+    /// Planners on the pool-based BO benchmarks and the YBCO replay (medians over seeds).
+    Planners(super::planner_bench::PlannersArgs),
 }
 
 pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
@@ -48,6 +50,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::Http(args) => run_http(args),
         BenchCommand::Simulate(args) => run_simulate(args),
         BenchCommand::Profile(args) => run_profile(args),
+        BenchCommand::Planners(args) => super::planner_bench::run(args),
     }
 }
 

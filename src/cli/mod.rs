@@ -4,6 +4,7 @@ pub mod bench;
 pub mod daemon;
 pub mod instrument;
 pub mod migrate;
+pub mod planner_bench;
 pub mod serve;
 pub mod token;
 pub mod xrd;
@@ -35,7 +36,7 @@ pub enum Command {
     /// The lab's instruments: list, status, telemetry.
     #[command(subcommand)]
     Instrument(instrument::InstrumentCommand),
-    /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles.
+    /// Benchmarks: store throughput, HTTP latency under load, pattern simulation and profiles, planners.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
     /// Powder diffraction: simulate patterns, convert pattern files, browse the reference library.
