@@ -232,8 +232,12 @@ impl PyController {
         }
     }
 
-    /// Waits for a line with this event (blocking; the controller prints promptly).
+    /// The first line with this event, whether it was already read (while waiting for another
+    /// event: the controller's threads print in any order) or arrives within `timeout`.
     pub fn wait_for(&mut self, event: &str, timeout: Duration) -> serde_json::Value {
+        if let Some(v) = self.seen.iter().find(|v| v["event"] == event) {
+            return v.clone();
+        }
         let end = std::time::Instant::now() + timeout;
         loop {
             let left = end.saturating_duration_since(std::time::Instant::now());
