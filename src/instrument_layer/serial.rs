@@ -8,7 +8,7 @@ use chrono::Utc;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
-use athanor_core::{InstrumentClass, InstrumentState};
+use athanor_core::{InstrumentClass, InstrumentId, InstrumentState};
 use athanor_drivers::eurotherm::EurothermFurnace;
 use athanor_drivers::instrument::{
     Furnace, FurnaceStatus, InstrumentConfig, ProgramState, Transport,
@@ -55,6 +55,13 @@ pub fn is_serial_furnace(config: &InstrumentConfig) -> bool {
         && matches!(config.transport, Some(Transport::Serial(_)))
 }
 
+/// Moves the stored instrument to `state`; a store failure is logged, and the next poll tries again.
+async fn record_state(store: &Store, id: &InstrumentId, state: InstrumentState) {
+    if let Err(e) = apply_reported(store, id, state).await {
+        tracing::error!(instrument = %id, error = %e, "cannot record the instrument's state");
+    }
+}
+
 /// Polls one serial furnace until shutdown.
 pub async fn poll_furnace(
     config: InstrumentConfig,
@@ -83,9 +90,7 @@ pub async fn poll_furnace(
                     tracing::warn!(instrument = %id, port = %settings.port, %error, "cannot open the furnace's serial line; retrying");
                     reported_unreachable = true;
                 }
-                if let Err(e) = apply_reported(&store, &id, InstrumentState::Offline).await {
-                    tracing::error!(instrument = %id, error = %e, "cannot record the instrument's state");
-                }
+                record_state(&store, &id, InstrumentState::Offline).await;
                 backoff = (backoff * 2).min(Duration::from_secs(60));
                 tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -118,16 +123,12 @@ pub async fn poll_furnace(
                     if ingest.send(record).await.is_err() {
                         return;
                     }
-                    if let Err(e) = apply_reported(&store, &id, furnace_state(&status)).await {
-                        tracing::error!(instrument = %id, error = %e, "cannot record the instrument's state");
-                    }
+                    record_state(&store, &id, furnace_state(&status)).await;
                 }
                 Err(e) if e.is_line_dead() => {
                     tracing::warn!(instrument = %id, error = %e, "the furnace stopped answering; it is offline until it does");
                     reported_unreachable = true;
-                    if let Err(e) = apply_reported(&store, &id, InstrumentState::Offline).await {
-                        tracing::error!(instrument = %id, error = %e, "cannot record the instrument's state");
-                    }
+                    record_state(&store, &id, InstrumentState::Offline).await;
                     break;
                 }
                 Err(e) => {
