@@ -316,6 +316,9 @@ impl RegisterMap {
     pub fn reset_code(&self) -> u16 {
         self.codes.reset
     }
+    pub fn complete_code(&self) -> u16 {
+        self.codes.complete
+    }
 
     /// How many program segments (ramp + dwell) fit.
     pub fn segment_capacity(&self) -> usize {

@@ -31,9 +31,14 @@ use super::topics;
 use super::tracker::{Action, Alarm, CommandOutcome, OutboundCommand, Publish, Record, Tracker};
 use super::MqttError;
 
-/// Where the driver reads the time. Tests substitute their own.
+/// Where the driver reads the time. Tests substitute their own; the simulated lab's clock runs
+/// faster than the wall clock.
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> DateTime<Utc>;
+    /// How long to sleep on the wall clock for `d` to pass on this clock.
+    fn wall(&self, d: Duration) -> Duration {
+        d
+    }
 }
 
 /// The system's wall clock.
@@ -320,7 +325,10 @@ impl<J: CommandJournal, C: Clock> Loop<J, C> {
             let wait = self
                 .tracker
                 .next_due()
-                .map(|due| (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO));
+                .map(|due| {
+                    let left = (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
+                    self.clock.wall(left)
+                });
             let timer = async {
                 match wait {
                     Some(d) => tokio::time::sleep(d).await,

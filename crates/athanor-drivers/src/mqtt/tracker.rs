@@ -69,6 +69,24 @@ impl Default for TrackerConfig {
     }
 }
 
+impl TrackerConfig {
+    /// The same timers on a clock that runs `speed` times faster than the wall clock (the
+    /// simulated lab's): each lasts as long on the wall as it does at speed 1.
+    pub fn scaled(self, speed: f64) -> Self {
+        let s = |d: Duration| d.mul_f64(speed.max(1e-6));
+        Self {
+            ack_timeout: s(self.ack_timeout),
+            result_timeout: s(self.result_timeout),
+            query_interval: s(self.query_interval),
+            chunk_timeout: s(self.chunk_timeout),
+            start_window: s(self.start_window),
+            clock_skew: s(self.clock_skew),
+            keep_finished: s(self.keep_finished),
+            ..self
+        }
+    }
+}
+
 fn delta(d: Duration) -> TimeDelta {
     TimeDelta::from_std(d).unwrap_or(TimeDelta::MAX)
 }
