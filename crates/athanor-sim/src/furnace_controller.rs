@@ -19,6 +19,12 @@ use athanor_drivers::modbus::ExceptionCode;
 
 use crate::thermal::{Furnace, FurnaceSpec, ProgramStatus, Segment};
 
+/// A sample's thermal history gets a point when the temperature has moved this much since the
+/// last.
+pub const RECORD_KELVIN: f64 = 0.5;
+/// … or when this many lab seconds have passed.
+pub const RECORD_MAX_S: f64 = 600.0;
+
 /// What a parameter is to the simulated controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -78,8 +84,7 @@ pub struct FurnaceController {
     params: BTreeMap<u16, Param>,
     /// Lab seconds the model has reached.
     time_s: f64,
-    record_s: f64,
-    /// (lab seconds, hot-zone °C), every `record_s`.
+    /// (lab seconds, hot-zone °C).
     trace: Vec<(f64, f64)>,
 }
 
@@ -136,9 +141,8 @@ impl FurnaceController {
             unit,
             furnace,
             params,
-            time_s: now_s,
-            record_s: 30.0,
-            trace: vec![(now_s, room)],
+            time_s: now_s.floor(),
+            trace: vec![(now_s.floor(), room)],
         }
     }
 
@@ -160,26 +164,39 @@ impl FurnaceController {
         self.time_s
     }
 
-    /// Runs the thermal model up to lab time `t_s`, recording the hot zone.
+    /// Runs the thermal model up to lab time `t_s` in whole seconds of lab time, recording the
+    /// hot zone each second: the same program then gives the same trajectory however the wall
+    /// clock jitters.
     pub fn advance_to(&mut self, t_s: f64) {
-        while self.time_s < t_s {
-            let dt = (t_s - self.time_s).min(self.record_s);
-            let r = self.furnace.step(dt);
-            self.time_s += dt;
+        let target = t_s.floor();
+        while self.time_s + 1.0 <= target {
+            let r = self.furnace.step(1.0);
+            self.time_s += 1.0;
             self.trace.push((self.time_s, r.hot_zone_c));
         }
     }
 
-    /// The hot zone's temperature from lab time `from_s` to now, as (seconds from `from_s`, °C).
+    /// The hot zone's temperature from lab time `from_s` to now, as (seconds, °C), thinned to a
+    /// point per [`RECORD_KELVIN`] of change (or per [`RECORD_MAX_S`]). It starts where the
+    /// temperature first moved from what it was at `from_s`: a sample that waits in a cold
+    /// furnace goes through nothing, and the same program gives the same points whenever it
+    /// started.
     pub fn trace_since(&self, from_s: f64) -> Vec<(f64, f64)> {
         let start = self.trace.partition_point(|p| p.0 < from_s);
-        let mut out: Vec<(f64, f64)> = Vec::with_capacity(self.trace.len() - start + 1);
-        if let Some(before) = start.checked_sub(1).and_then(|i| self.trace.get(i)) {
-            out.push((0.0, before.1));
-        }
-        for &(t, c) in &self.trace[start..] {
-            let rel = t - from_s;
-            if out.last().is_none_or(|l| rel > l.0) {
+        let points = &self.trace[start.saturating_sub(1)..];
+        let Some(&(_, at_load)) = points.first() else {
+            return vec![(0.0, crate::world::ROOM_C)];
+        };
+        let Some(moved) = points.iter().position(|p| (p.1 - at_load).abs() >= RECORD_KELVIN) else {
+            return vec![(0.0, at_load)];
+        };
+        let origin = points[moved.saturating_sub(1)].0;
+        let mut out = vec![(0.0, at_load)];
+        let last = points.len() - 1;
+        for (i, &(t, c)) in points.iter().enumerate().skip(moved) {
+            let (kept_t, kept_c) = out[out.len() - 1];
+            let rel = t - origin;
+            if (c - kept_c).abs() >= RECORD_KELVIN || rel - kept_t >= RECORD_MAX_S || i == last {
                 out.push((rel, c));
             }
         }
