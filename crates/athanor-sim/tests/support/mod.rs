@@ -44,3 +44,5 @@ pub fn powder(
         atmosphere: atmosphere.to_string(),
     }
 }
+
+pub mod rig;
