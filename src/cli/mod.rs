@@ -6,6 +6,7 @@ pub mod instrument;
 pub mod migrate;
 pub mod planner_bench;
 pub mod serve;
+pub mod sim;
 pub mod token;
 pub mod xrd;
 pub mod xrd_bench;
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the daemon: the HTTP API on the configured store.
     Serve(serve::ServeArgs),
+    /// Run the simulated lab (furnaces on ptys, MQTT instrument controllers) against a daemon.
+    Sim(sim::SimArgs),
     /// Apply database migrations and exit.
     Migrate(migrate::MigrateArgs),
     /// Manage API tokens.
@@ -48,6 +51,7 @@ pub enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve(args) => serve::run(args),
+        Command::Sim(args) => sim::run(args),
         Command::Migrate(args) => migrate::run(args),
         Command::Token(cmd) => token::run(cmd),
         Command::Instrument(cmd) => instrument::run(cmd),

@@ -1,5 +1,6 @@
 //! `athanor serve`: the daemon.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use athanor_api::{AppState, AuthMode};
 
 use crate::cli::daemon::{open_store, runtime, DaemonArgs};
 use crate::config::Overrides;
-use crate::instrument_layer::InstrumentLayer;
+use crate::instrument_layer::{HostedLab, InstrumentLayer};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -26,6 +27,43 @@ pub struct ServeArgs {
     /// free one). Only with no external broker (`mqtt.url`) configured.
     #[arg(long, value_name = "ADDR:PORT")]
     pub mqtt_listen: Option<String>,
+    #[command(flatten)]
+    pub sim: HostedSimArgs,
+}
+
+/// Hosting the simulated lab in the daemon.
+#[derive(Debug, Args)]
+pub struct HostedSimArgs {
+    /// Host the simulated lab of this world file in-process (its instruments replace the
+    /// configured ones, and the daemon runs on the lab's clock).
+    #[arg(long = "sim", value_name = "WORLD.toml")]
+    pub world: Option<PathBuf>,
+    /// The simulated lab's instruments and faults.
+    #[arg(long, value_name = "FILE", default_value = "config/sim/lab.toml", requires = "world")]
+    pub lab: PathBuf,
+    /// How many times faster than the wall clock the lab (and the daemon) run.
+    #[arg(long, value_name = "N", default_value_t = 1.0, requires = "world")]
+    pub speed: f64,
+    /// Seed of every random draw in the lab (sample scatter, noise, faults).
+    #[arg(long, value_name = "N", default_value_t = 1, requires = "world")]
+    pub seed: u64,
+}
+
+impl HostedSimArgs {
+    pub fn hosted(&self) -> anyhow::Result<Option<HostedLab>> {
+        let Some(world) = &self.world else {
+            return Ok(None);
+        };
+        if !(self.speed.is_finite() && (1e-3..=1e6).contains(&self.speed)) {
+            anyhow::bail!("--speed {} must lie between 0.001 and 1000000", self.speed);
+        }
+        Ok(Some(HostedLab {
+            world: world.clone(),
+            lab: self.lab.clone(),
+            speed: self.speed,
+            seed: self.seed,
+        }))
+    }
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
@@ -35,6 +73,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         mqtt_listen: args.mqtt_listen.clone(),
         ..Overrides::default()
     })?;
+    let hosted = args.sim.hosted()?;
     crate::logging::init(&config.log);
     runtime()?.block_on(async move {
         let store = open_store(&config).await?;
@@ -51,7 +90,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         let listener = tokio::net::TcpListener::bind(config.listen_addr()?).await?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
-        let instruments = InstrumentLayer::start(&config, &store, &shutdown).await?;
+        let instruments = InstrumentLayer::start(&config, &store, &shutdown, hosted.as_ref()).await?;
         tracing::info!(%addr, "listening on http://{addr}");
         let state = AppState::new(store.clone(), auth, config.server.max_body_bytes, shutdown.clone());
         tokio::spawn(wait_for_signal(shutdown.clone()));
@@ -74,6 +113,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
 
 /// Cancels `shutdown` on SIGINT or SIGTERM.
 async fn wait_for_signal(shutdown: CancellationToken) {
+    signalled().await;
+    shutdown.cancel();
+}
+
+/// Returns on SIGINT or SIGTERM.
+pub async fn signalled() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -91,5 +136,4 @@ async fn wait_for_signal(shutdown: CancellationToken) {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
-    shutdown.cancel();
 }

@@ -3,6 +3,7 @@
 //! with its telemetry ingest and the commands a restart takes over, serial furnaces polled for
 //! status and telemetry, and telemetry downsampling.
 
+pub mod clock;
 pub mod housekeeping;
 pub mod serial;
 pub mod status;
@@ -17,13 +18,25 @@ use tokio_util::sync::CancellationToken;
 use athanor_core::{InstrumentLimits, NewInstrument};
 use athanor_drivers::instrument::config::load_dir;
 use athanor_drivers::instrument::{InstrumentConfig, InstrumentSet, Transport};
-use athanor_drivers::mqtt::client::SystemClock;
 use athanor_drivers::mqtt::{
     BrokerChoice, EmbeddedBroker, IngestConfig, MqttDriver, MqttHandle, TelemetryIngest,
 };
 use athanor_store::{Store, StoreError};
 
+use athanor_sim::serve::{BrokerAddr, BrokerChoice as LabBroker, LabFiles, SimLab, SimOptions};
+use athanor_sim::{SimClock, World};
+
 use crate::config::Config;
+use clock::DaemonClock;
+
+/// A simulated lab for the daemon to host in-process (`athanor serve --sim WORLD`).
+#[derive(Debug, Clone)]
+pub struct HostedLab {
+    pub world: std::path::PathBuf,
+    pub lab: std::path::PathBuf,
+    pub speed: f64,
+    pub seed: u64,
+}
 
 /// The running instrument layer. Stop it with [`InstrumentLayer::stop`] after cancelling the
 /// shutdown token it was started with.
@@ -33,6 +46,7 @@ pub struct InstrumentLayer {
     mqtt: MqttHandle,
     ingest: TelemetryIngest,
     tasks: Vec<JoinHandle<()>>,
+    sim: Option<SimLab>,
 }
 
 /// Reads the instrument directory; a directory that does not exist means no instruments.
@@ -114,9 +128,27 @@ impl InstrumentLayer {
         config: &Config,
         store: &Store,
         shutdown: &CancellationToken,
+        hosted: Option<&HostedLab>,
     ) -> anyhow::Result<Self> {
-        let set = load_instruments(&config.instruments.dir)?;
-        register_configured(store, &set).await?;
+        // A hosted lab brings its own instruments and its clock; the configured ones are not
+        // used beside it (they would share ids such as furnace-1 with different lines).
+        let (lab_parts, clock) = match hosted {
+            Some(h) => {
+                let text = std::fs::read_to_string(&h.world)
+                    .with_context(|| format!("world file {}", h.world.display()))?;
+                let world = World::from_toml(&text)
+                    .with_context(|| format!("world file {}", h.world.display()))?;
+                let files = LabFiles::read(&h.lab)?;
+                let clock = SimClock::new(h.speed);
+                (Some((world, files)), DaemonClock::Lab(clock))
+            }
+            None => (None, DaemonClock::Wall),
+        };
+        let mut set = if lab_parts.is_some() {
+            InstrumentSet::default()
+        } else {
+            load_instruments(&config.instruments.dir)?
+        };
 
         let mut mqtt = config.mqtt()?;
         let broker = match mqtt.embedded_broker_settings() {
@@ -134,12 +166,42 @@ impl InstrumentLayer {
         let broker_addr = mqtt.connect_addr();
         tracing::info!(host = %broker_addr.0, port = broker_addr.1, embedded = broker.is_some(), "MQTT broker for instrument controllers");
 
+        let sim = match (lab_parts, hosted, clock) {
+            (Some((world, files)), Some(h), DaemonClock::Lab(lab_clock)) => {
+                let lab = SimLab::start(
+                    world,
+                    files,
+                    SimOptions {
+                        speed: h.speed,
+                        seed: h.seed,
+                        broker: LabBroker::External(BrokerAddr {
+                            host: broker_addr.0.clone(),
+                            port: broker_addr.1,
+                            credentials: None,
+                        }),
+                        action_log: Some(config.storage.data_dir.join("sim-actions.jsonl")),
+                    },
+                    lab_clock,
+                )
+                .await
+                .context("the simulated lab cannot start")?;
+                for c in lab.instrument_configs() {
+                    set.instruments.insert(c.id.as_str().to_owned(), c.clone());
+                }
+                tracing::info!(world = %h.world.display(), speed = h.speed, seed = h.seed, "hosting the simulated lab");
+                Some(lab)
+            }
+            _ => None,
+        };
+        register_configured(store, &set).await?;
+        mqtt.tracker = mqtt.tracker.scaled(clock.speed());
+
         let ingest = TelemetryIngest::spawn(store.clone(), IngestConfig::default());
         let (handle, mut events) = MqttDriver::spawn(
             &mqtt,
             store.clone(),
             Some(ingest.sender()),
-            SystemClock,
+            clock,
             shutdown.child_token(),
         )?;
         let backlog = await_subscriptions(&mut events).await;
@@ -178,6 +240,7 @@ impl InstrumentLayer {
                 store.clone(),
                 ingest.sender(),
                 every,
+                clock,
                 shutdown.clone(),
             )));
         }
@@ -191,6 +254,7 @@ impl InstrumentLayer {
             mqtt: handle,
             ingest,
             tasks,
+            sim,
         })
     }
 
@@ -200,6 +264,9 @@ impl InstrumentLayer {
         self.mqtt.join().await;
         for t in self.tasks {
             let _ = t.await;
+        }
+        if let Some(sim) = self.sim {
+            sim.stop().await;
         }
         let stats = self.ingest.close().await;
         tracing::info!(

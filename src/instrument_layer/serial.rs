@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 
@@ -14,9 +13,11 @@ use athanor_drivers::instrument::{
     Furnace, FurnaceStatus, InstrumentConfig, ProgramState, Transport,
 };
 use athanor_drivers::modbus::serial;
+use athanor_drivers::mqtt::client::Clock;
 use athanor_drivers::mqtt::ingest::IngestSender;
 use athanor_store::{Store, TelemetryRecord};
 
+use super::clock::DaemonClock;
 use super::status::apply_reported;
 
 /// The state a furnace's status puts it in: an alarm is a fault, an active program is busy.
@@ -68,6 +69,7 @@ pub async fn poll_furnace(
     store: Store,
     ingest: IngestSender,
     every: Duration,
+    clock: DaemonClock,
     shutdown: CancellationToken,
 ) {
     let Some(Transport::Serial(settings)) = config.transport.clone() else {
@@ -112,12 +114,13 @@ pub async fn poll_furnace(
                         reported_unreachable = false;
                     }
                     backoff = every;
+                    let now = clock.now();
                     let record = TelemetryRecord::reading(
                         id.clone(),
-                        Utc::now(),
+                        now,
                         seq,
                         furnace_readings(&status),
-                        Utc::now(),
+                        now,
                     );
                     seq += 1;
                     if ingest.send(record).await.is_err() {
