@@ -1,5 +1,6 @@
 //! The real `athanor` binary end to end: token creation, serving on port 0, graceful SIGTERM,
-//! and a restart on the same data directory with nothing lost.
+//! a restart on the same data directory with nothing lost, MQTT controllers, and the simulated
+//! lab hosted in the daemon or run beside it with `athanor sim`.
 #![allow(clippy::unwrap_used)]
 
 use std::io::{BufRead, BufReader};
@@ -29,6 +30,15 @@ struct Daemon {
 /// Starts `athanor serve` on free ports (HTTP and the embedded MQTT broker), with the
 /// instrument files of `instruments` (none when the directory does not exist).
 fn serve_with(data_dir: &Path, instruments: &Path) -> Daemon {
+    spawn_daemon(
+        data_dir,
+        &["--mqtt-listen", "127.0.0.1:0"],
+        &[("ATHANOR_INSTRUMENTS_DIR", instruments.to_str().unwrap())],
+    )
+}
+
+/// Starts `athanor serve` on a free HTTP port with extra flags and environment.
+fn spawn_daemon(data_dir: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Daemon {
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -36,13 +46,12 @@ fn serve_with(data_dir: &Path, instruments: &Path) -> Daemon {
             data_dir.to_str().unwrap(),
             "--listen",
             "127.0.0.1:0",
-            "--mqtt-listen",
-            "127.0.0.1:0",
             "--log-json",
         ])
+        .args(extra)
         .env_remove("ATHANOR_CONFIG")
         .env_remove("RUST_LOG")
-        .env("ATHANOR_INSTRUMENTS_DIR", instruments)
+        .envs(envs.iter().copied())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -396,4 +405,158 @@ fn an_mqtt_controller_on_the_embedded_broker_reports_status_and_telemetry() {
     assert!(!out.status.success(), "an unknown instrument is an error");
 
     assert!(terminate(daemon.child).success());
+}
+
+/// The shipped lab file with an absolute model path and no pty link (tests run side by side).
+fn test_lab(dir: &Path) -> String {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(repo.join("config/sim/lab.toml"))
+        .unwrap()
+        .replace(
+            "../instruments/eurotherm-3216.toml",
+            repo.join("config/instruments/eurotherm-3216.toml")
+                .to_str()
+                .unwrap(),
+        )
+        .replace("link = \"data/sim/furnace-1.tty\"\n", "");
+    let path = dir.join("lab.toml");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+/// The simulated lab's four instruments answer through the daemon: the furnace is polled over
+/// its pty (telemetry stored), the MQTT controllers report idle.
+fn assert_sim_instruments_answer(addr: &str, token: &str) {
+    let reading = eventually(Duration::from_secs(30), || {
+        let (status, body) = http(
+            "GET",
+            addr,
+            "/api/v1/instruments/furnace-1/status",
+            Some(token),
+            None,
+        );
+        assert_eq!(status, 200, "{body}");
+        body["latest_telemetry"]["values"]["pv_c"].as_f64()
+    });
+    assert!(
+        (15.0..40.0).contains(&reading),
+        "a cold furnace reads {reading} °C"
+    );
+    for (id, class) in [
+        ("xrd-1", "diffractometer"),
+        ("handler-1", "sample_handler"),
+        ("sputter-1", "deposition_tool"),
+    ] {
+        let seen = eventually(Duration::from_secs(30), || {
+            let (_, body) = http(
+                "GET",
+                addr,
+                &format!("/api/v1/instruments/{id}/status"),
+                Some(token),
+                None,
+            );
+            (body["instrument"]["state"] == "idle").then_some(body)
+        });
+        assert_eq!(seen["instrument"]["class"], class, "{seen}");
+    }
+}
+
+#[test]
+fn the_daemon_hosts_the_simulated_lab_in_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = test_lab(dir.path());
+    let token = create_token(dir.path().to_str().unwrap(), "viewer", "sim");
+    let d = spawn_daemon(
+        dir.path(),
+        &[
+            "--mqtt-listen",
+            "127.0.0.1:0",
+            "--sim",
+            "config/worlds/ybco.toml",
+            "--lab",
+            &lab,
+            "--speed",
+            "100",
+            "--seed",
+            "3",
+        ],
+        &[],
+    );
+    assert_sim_instruments_answer(&d.addr, &token);
+    assert!(terminate(d.child).success());
+    assert!(
+        dir.path().join("sim-actions.jsonl").exists(),
+        "the lab's action log is in the data directory"
+    );
+}
+
+#[test]
+fn athanor_sim_runs_the_lab_beside_a_daemon() {
+    let dir = tempfile::tempdir().unwrap();
+    let lab = test_lab(dir.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let instruments = dir.path().join("instruments");
+    let mut sim = Command::new(BIN)
+        .args([
+            "sim",
+            "--world",
+            "config/worlds/limnti.toml",
+            "--lab",
+            &lab,
+            "--seed",
+            "4",
+        ])
+        .args(["--host-broker", &format!("127.0.0.1:{port}")])
+        .args(["--instruments-out", instruments.to_str().unwrap()])
+        .args([
+            "--action-log",
+            dir.path().join("actions.jsonl").to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = sim.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    while !printed
+        .iter()
+        .any(|l: &String| l.starts_with("instrument files for the daemon"))
+    {
+        printed.push(
+            rx.recv_timeout(Duration::from_secs(60))
+                .expect("athanor sim reports its instruments"),
+        );
+    }
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.starts_with("furnace furnace-1: Modbus RTU on /dev/")),
+        "{printed:?}"
+    );
+    assert!(instruments.join("furnace-1.toml").exists());
+    let token = create_token(dir.path().to_str().unwrap(), "viewer", "sim");
+    let url = format!("mqtt://127.0.0.1:{port}");
+    let d = spawn_daemon(
+        dir.path(),
+        &[],
+        &[
+            ("ATHANOR_INSTRUMENTS_DIR", instruments.to_str().unwrap()),
+            ("ATHANOR_MQTT_URL", &url),
+        ],
+    );
+    assert_sim_instruments_answer(&d.addr, &token);
+    assert!(terminate(d.child).success());
+    assert!(terminate(sim).success());
+    let rest: Vec<String> = rx.try_iter().collect();
+    assert!(rest.iter().any(|l| l == "stopped"), "{rest:?}");
 }

@@ -39,7 +39,12 @@ pub struct HostedSimArgs {
     #[arg(long = "sim", value_name = "WORLD.toml")]
     pub world: Option<PathBuf>,
     /// The simulated lab's instruments and faults.
-    #[arg(long, value_name = "FILE", default_value = "config/sim/lab.toml", requires = "world")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "config/sim/lab.toml",
+        requires = "world"
+    )]
     pub lab: PathBuf,
     /// How many times faster than the wall clock the lab (and the daemon) run.
     #[arg(long, value_name = "N", default_value_t = 1.0, requires = "world")]

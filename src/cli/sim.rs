@@ -25,7 +25,12 @@ pub struct SimArgs {
     #[arg(long, value_name = "FILE", default_value = "config/sim/lab.toml")]
     pub lab: PathBuf,
     /// The broker the daemon uses (mqtt://HOST:PORT); the default is the daemon's embedded one.
-    #[arg(long, value_name = "URL", default_value = "mqtt://127.0.0.1:1883", conflicts_with = "host_broker")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "mqtt://127.0.0.1:1883",
+        conflicts_with = "host_broker"
+    )]
     pub broker: String,
     /// Run an MQTT broker here instead (the daemon then uses it as mqtt.url); only with a
     /// hosted broker can the `broker_restart` fault restart it.
@@ -96,7 +101,11 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         Some(addr) => BrokerChoice::Hosted(addr),
         None => BrokerChoice::External(broker_addr(&args.broker)?),
     };
-    if let Some(dir) = args.action_log.parent().filter(|d| !d.as_os_str().is_empty()) {
+    if let Some(dir) = args
+        .action_log
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(dir).with_context(|| format!("{}", dir.display()))?;
     }
     runtime()?.block_on(async move {
@@ -137,7 +146,10 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
                 std::fs::write(&path, instrument_file(c)?)
                     .with_context(|| format!("{}", path.display()))?;
             }
-            println!("instrument files for the daemon in {} (instruments.dir)", dir.display());
+            println!(
+                "instrument files for the daemon in {} (instruments.dir)",
+                dir.display()
+            );
         }
         crate::cli::serve::signalled().await;
         lab.stop().await;

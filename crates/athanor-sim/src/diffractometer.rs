@@ -83,8 +83,10 @@ pub fn measure(
         Err(_) => 0.0,
     };
     // Sticks over a margin around the scan, so peaks just outside still show their tails.
-    let options = SimulationOptions::new(profile.wavelength_angstrom)
-        .with_range((scan.two_theta_start - 2.0).max(0.5), (scan.two_theta_end + 2.0).min(170.0));
+    let options = SimulationOptions::new(profile.wavelength_angstrom).with_range(
+        (scan.two_theta_start - 2.0).max(0.5),
+        (scan.two_theta_end + 2.0).min(170.0),
+    );
 
     struct Rendered {
         reflections: Vec<athanor_xrd::Reflection>,

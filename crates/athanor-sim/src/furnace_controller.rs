@@ -52,7 +52,10 @@ struct Param {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Executed {
     /// A parameter changed (address and new value).
-    Wrote { address: u16, value: f64 },
+    Wrote {
+        address: u16,
+        value: f64,
+    },
     /// The program started from reset or complete, with these segments.
     Run(Vec<Segment>),
     Resume,
@@ -187,7 +190,10 @@ impl FurnaceController {
         let Some(&(_, at_load)) = points.first() else {
             return vec![(0.0, crate::world::ROOM_C)];
         };
-        let Some(moved) = points.iter().position(|p| (p.1 - at_load).abs() >= RECORD_KELVIN) else {
+        let Some(moved) = points
+            .iter()
+            .position(|p| (p.1 - at_load).abs() >= RECORD_KELVIN)
+        else {
             return vec![(0.0, at_load)];
         };
         let origin = points[moved.saturating_sub(1)].0;
@@ -255,10 +261,7 @@ impl FurnaceController {
             r.working_setpoint_c
         };
         let alarm_word = if r.alarm {
-            self.map
-                .alarm_bits
-                .get("alarm_1")
-                .map_or(0, |b| 1u16 << b)
+            self.map.alarm_bits.get("alarm_1").map_or(0, |b| 1u16 << b)
         } else {
             0
         };
@@ -321,7 +324,7 @@ impl FurnaceController {
                     }
                 } else {
                     let offset = address - self.map.float_base;
-                    if offset % 2 != 0 || values.len() % 2 != 0 {
+                    if !offset.is_multiple_of(2) || !values.len().is_multiple_of(2) {
                         return Err(ExceptionCode::IllegalDataAddress);
                     }
                     for (i, pair) in values.chunks_exact(2).enumerate() {
@@ -542,6 +545,10 @@ fn segment_fields(layout: &ProgramLayout) -> Vec<(u16, map::Field)> {
         ),
     };
     (0..slots)
-        .flat_map(|s| fields.iter().map(move |f| (base + s * stride + f.offset, *f)))
+        .flat_map(|s| {
+            fields
+                .iter()
+                .map(move |f| (base + s * stride + f.offset, *f))
+        })
         .collect()
 }

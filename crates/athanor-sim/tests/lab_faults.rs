@@ -26,9 +26,13 @@ async fn prepared_at(rig: &Rig, sample: &str, to: &str) {
     .await
     .expect("prepared");
     if to != "bench" {
-        rig.command("handler-1", "transfer", json!({"sample": sample, "from": "bench", "to": to}))
-            .await
-            .expect("transferred");
+        rig.command(
+            "handler-1",
+            "transfer",
+            json!({"sample": sample, "from": "bench", "to": to}),
+        )
+        .await
+        .expect("transferred");
     }
 }
 
@@ -47,7 +51,11 @@ async fn dropped_and_corrupted_serial_frames_are_retried_and_the_program_runs_on
     assert!(stats.timeouts >= 2, "{stats:?}");
     assert!(stats.frame_errors >= 2, "{stats:?}");
     let log = rig.lab.with_lab(|l| l.log().clone());
-    let runs = log.entries().iter().filter(|a| a.action == "run_program").count();
+    let runs = log
+        .entries()
+        .iter()
+        .filter(|a| a.action == "run_program")
+        .count();
     assert_eq!(runs, 1, "the program started once");
     rig.stop().await;
 }
@@ -81,14 +89,26 @@ async fn a_furnace_controller_that_stops_answering_is_a_dead_line_until_it_answe
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_weak_heater_cannot_reach_its_set_point() {
-    let rig = Rig::start("ybco", "[faults.furnace-1]\nheater_health = 0.3\n", SPEED, 3).await;
+    let rig = Rig::start(
+        "ybco",
+        "[faults.furnace-1]\nheater_health = 0.3\n",
+        SPEED,
+        3,
+    )
+    .await;
     prepared_at(&rig, "w1", "furnace-1").await;
     let mut f = rig.furnace_driver("furnace-1");
     fire(&mut f, &program(1000.0, 10.0, 2.0, 10.0)).await;
-    rig.command("handler-1", "transfer", json!({"sample": "w1", "from": "furnace-1", "to": "bench"}))
-        .await
-        .unwrap();
-    let peak = rig.lab.with_lab(|l| l.sample("w1").unwrap().profile().peak_c());
+    rig.command(
+        "handler-1",
+        "transfer",
+        json!({"sample": "w1", "from": "furnace-1", "to": "bench"}),
+    )
+    .await
+    .unwrap();
+    let peak = rig
+        .lab
+        .with_lab(|l| l.sample("w1").unwrap().profile().peak_c());
     // 30 % of 3 kW against 2 W/K of losses holds the hot zone near 475 °C.
     assert!(peak < 520.0 && peak > 400.0, "peak {peak}");
     rig.stop().await;
@@ -96,7 +116,13 @@ async fn a_weak_heater_cannot_reach_its_set_point() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_aborted_scan_fails_with_its_partial_data_and_the_next_scan_works() {
-    let rig = Rig::start("ybco", "[faults.xrd-1]\nabort_scan = { on = [1] }\n", SPEED, 4).await;
+    let rig = Rig::start(
+        "ybco",
+        "[faults.xrd-1]\nabort_scan = { on = [1] }\n",
+        SPEED,
+        4,
+    )
+    .await;
     prepared_at(&rig, "a1", "xrd-1").await;
     match rig.command("xrd-1", "scan", scan()).await {
         Err(CommandFailure::Failed { code, data, .. }) => {
@@ -106,33 +132,65 @@ async fn an_aborted_scan_fails_with_its_partial_data_and_the_next_scan_works() {
         }
         other => panic!("{other:?}"),
     }
-    let full = rig.command("xrd-1", "scan", scan()).await.expect("the 2nd scan");
+    let full = rig
+        .command("xrd-1", "scan", scan())
+        .await
+        .expect("the 2nd scan");
     assert_eq!(full["points"], 2001);
     rig.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sample_dropped_in_transfer_is_lost_and_the_handler_says_so() {
-    let rig = Rig::start("ybco", "[faults.handler-1]\ndrop_sample = { on = [2] }\n", SPEED, 5).await;
+    let rig = Rig::start(
+        "ybco",
+        "[faults.handler-1]\ndrop_sample = { on = [2] }\n",
+        SPEED,
+        5,
+    )
+    .await;
     prepared_at(&rig, "d1", "furnace-1").await; // transfer 1
     let r = rig
-        .command("handler-1", "transfer", json!({"sample": "d1", "from": "furnace-1", "to": "xrd-1"}))
+        .command(
+            "handler-1",
+            "transfer",
+            json!({"sample": "d1", "from": "furnace-1", "to": "xrd-1"}),
+        )
         .await;
-    assert!(matches!(&r, Err(CommandFailure::Failed { code, .. }) if code == "sample_dropped"), "{r:?}");
+    assert!(
+        matches!(&r, Err(CommandFailure::Failed { code, .. }) if code == "sample_dropped"),
+        "{r:?}"
+    );
     assert!(rig.lab.with_lab(|l| l.sample("d1").unwrap().lost));
     let again = rig
-        .command("handler-1", "transfer", json!({"sample": "d1", "from": "furnace-1", "to": "xrd-1"}))
+        .command(
+            "handler-1",
+            "transfer",
+            json!({"sample": "d1", "from": "furnace-1", "to": "xrd-1"}),
+        )
         .await;
-    assert!(matches!(again, Err(CommandFailure::Rejected { .. })), "{again:?}");
+    assert!(
+        matches!(again, Err(CommandFailure::Rejected { .. })),
+        "{again:?}"
+    );
     rig.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mqtt_disconnect_during_a_command_loses_nothing_and_runs_it_once() {
-    let rig = Rig::start("ybco", "[faults.xrd-1]\ndisconnect = { on = [1], for_s = 30000 }\n", SPEED, 6).await;
+    let rig = Rig::start(
+        "ybco",
+        "[faults.xrd-1]\ndisconnect = { on = [1], for_s = 30000 }\n",
+        SPEED,
+        6,
+    )
+    .await;
     let mut events = rig.mqtt.subscribe();
     prepared_at(&rig, "c1", "xrd-1").await;
-    let data = rig.command("xrd-1", "scan", scan()).await.expect("the scan came through");
+    let data = rig
+        .command("xrd-1", "scan", scan())
+        .await
+        .expect("the scan came through");
     assert_eq!(data["sample"], "c1");
     let mut offline = false;
     while let Ok(e) = events.try_recv() {
@@ -143,7 +201,10 @@ async fn an_mqtt_disconnect_during_a_command_loses_nothing_and_runs_it_once() {
     assert!(offline, "the broker published the controller's will");
     let log = rig.lab.with_lab(|l| l.log().clone());
     assert!(log.repeated_commands().is_empty());
-    assert_eq!(log.entries().iter().filter(|a| a.action == "scan").count(), 1);
+    assert_eq!(
+        log.entries().iter().filter(|a| a.action == "scan").count(),
+        1
+    );
     rig.stop().await;
 }
 
@@ -158,7 +219,9 @@ async fn a_broker_restart_during_a_command_loses_nothing_and_runs_it_once() {
     .await;
     let mut events = rig.mqtt.subscribe();
     prepared_at(&rig, "b1", "furnace-1").await; // the transfer restarts the broker
-    let at = rig.lab.with_lab(|l| l.sample("b1").unwrap().location.clone());
+    let at = rig
+        .lab
+        .with_lab(|l| l.sample("b1").unwrap().location.clone());
     assert_eq!(at, "furnace-1");
     let mut lost = false;
     while let Ok(e) = events.try_recv() {
@@ -167,7 +230,13 @@ async fn a_broker_restart_during_a_command_loses_nothing_and_runs_it_once() {
     assert!(lost, "the daemon lost the broker");
     let log = rig.lab.with_lab(|l| l.log().clone());
     assert!(log.repeated_commands().is_empty());
-    assert_eq!(log.entries().iter().filter(|a| a.action == "transfer").count(), 1);
+    assert_eq!(
+        log.entries()
+            .iter()
+            .filter(|a| a.action == "transfer")
+            .count(),
+        1
+    );
     rig.stop().await;
 }
 
@@ -189,10 +258,17 @@ async fn an_mqtt_controller_that_stops_answering_ends_the_command_without_runnin
     )
     .await;
     let r = rig
-        .command("handler-1", "prepare", json!({"sample": "n1", "precursors": {"CuO": 1.0}}))
+        .command(
+            "handler-1",
+            "prepare",
+            json!({"sample": "n1", "precursors": {"CuO": 1.0}}),
+        )
         .await;
     assert!(matches!(r, Err(CommandFailure::NoAnswer { .. })), "{r:?}");
-    assert!(rig.lab.with_lab(|l| l.sample("n1").is_none()), "nothing was prepared");
+    assert!(
+        rig.lab.with_lab(|l| l.sample("n1").is_none()),
+        "nothing was prepared"
+    );
     rig.stop().await;
 }
 
@@ -200,7 +276,13 @@ async fn an_mqtt_controller_that_stops_answering_ends_the_command_without_runnin
 async fn random_frame_drops_repeat_for_a_seed() {
     let mut timeouts = Vec::new();
     for seed in [21, 21, 22] {
-        let rig = Rig::start("ybco", "[faults.furnace-1]\ndrop_frame = { probability = 0.3 }\n", SPEED, seed).await;
+        let rig = Rig::start(
+            "ybco",
+            "[faults.furnace-1]\ndrop_frame = { probability = 0.3 }\n",
+            SPEED,
+            seed,
+        )
+        .await;
         let mut f = rig.furnace_driver("furnace-1");
         let mut pattern = Vec::new();
         for _ in 0..12 {

@@ -22,7 +22,11 @@ fn scan_params() -> Value {
 
 async fn transfer(rig: &Rig, sample: &str, from: &str, to: &str) {
     let r = rig
-        .command("handler-1", "transfer", json!({"sample": sample, "from": from, "to": to}))
+        .command(
+            "handler-1",
+            "transfer",
+            json!({"sample": sample, "from": from, "to": to}),
+        )
         .await;
     assert!(r.is_ok(), "transfer {from} → {to}: {r:?}");
 }
@@ -47,7 +51,9 @@ async fn powder_synthesis(
     let mut furnace = rig.furnace_driver("furnace-1");
     fire(&mut furnace, firing).await;
     transfer(rig, sample, "furnace-1", "xrd-1").await;
-    rig.command("xrd-1", "scan", scan_params()).await.expect("the scan succeeded")
+    rig.command("xrd-1", "scan", scan_params())
+        .await
+        .expect("the scan succeeded")
 }
 
 fn pattern_of(data: &Value) -> Pattern {
@@ -65,11 +71,18 @@ fn pattern_of(data: &Value) -> Pattern {
 /// Identifies `pattern` among the structures of the world's phases.
 fn identify_among_world_phases(rig: &Rig, pattern: &Pattern) -> identify::Analysis {
     let ids: Vec<String> = rig.lab.with_lab(|l| {
-        l.world().phases.iter().map(|p| p.library_id.clone()).collect()
+        l.world()
+            .phases
+            .iter()
+            .map(|p| p.library_id.clone())
+            .collect()
     });
     let candidates = ids
         .iter()
-        .map(|id| Candidate::from_library_entry(&library::find(id).expect("in the library")).expect("a candidate"))
+        .map(|id| {
+            Candidate::from_library_entry(&library::find(id).expect("in the library"))
+                .expect("a candidate")
+        })
         .collect();
     let settings = LibrarySettings::new(Radiation::parse("CuKa").expect("Cu"));
     let lib = CandidateLibrary::build(candidates, &settings).expect("the library builds");
@@ -83,15 +96,30 @@ fn identify_among_world_phases(rig: &Rig, pattern: &Pattern) -> identify::Analys
 /// The phases above 10 wt% in the truth are found, with weight fractions within 8 wt%.
 fn assert_recovers_truth(rig: &Rig, sample: &str, analysis: &identify::Analysis) {
     let truth = rig.lab.with_lab(|l| l.truth(sample)).expect("the truth");
-    let major: Vec<_> = truth.phases.iter().filter(|p| p.weight_fraction > 0.1).collect();
+    let major: Vec<_> = truth
+        .phases
+        .iter()
+        .filter(|p| p.weight_fraction > 0.1)
+        .collect();
     assert!(!major.is_empty(), "{truth:?}");
     for p in major {
         let found = analysis
             .phases
             .iter()
             .find(|r| r.id == p.library_id)
-            .unwrap_or_else(|| panic!("{} ({}, {:.2}) not found: {:?}", p.name, p.library_id, p.weight_fraction,
-                analysis.phases.iter().map(|r| (&r.id, r.weight_fraction)).collect::<Vec<_>>()));
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} ({}, {:.2}) not found: {:?}",
+                    p.name,
+                    p.library_id,
+                    p.weight_fraction,
+                    analysis
+                        .phases
+                        .iter()
+                        .map(|r| (&r.id, r.weight_fraction))
+                        .collect::<Vec<_>>()
+                )
+            });
         assert!(
             (found.weight_fraction - p.weight_fraction).abs() < 0.08,
             "{}: identified {:.3}, true {:.3}",
@@ -115,18 +143,28 @@ async fn ybco_from_a_carbonate_free_set_in_oxygen_gives_the_target_through_the_r
     .await;
     assert_eq!(data["sample"], "s1");
     let truth = rig.lab.with_lab(|l| l.truth("s1")).unwrap();
-    let goal_met = rig.lab.with_lab(|l| l.world().goal.is_met(l.world(), &truth));
+    let goal_met = rig
+        .lab
+        .with_lab(|l| l.world().goal.is_met(l.world(), &truth));
     assert!(goal_met, "{truth:?}");
     // The sample went through what the furnace delivered: up to about 900 °C and back.
     let heat = rig.lab.with_lab(|l| l.sample("s1").unwrap().profile());
-    assert!((heat.peak_c() - 900.0).abs() < 15.0, "peak {}", heat.peak_c());
+    assert!(
+        (heat.peak_c() - 900.0).abs() < 15.0,
+        "peak {}",
+        heat.peak_c()
+    );
     assert!(heat.duration() > 12.0 * 3600.0, "{} s", heat.duration());
     let analysis = identify_among_world_phases(&rig, &pattern_of(&data));
     assert_recovers_truth(&rig, "s1", &analysis);
     // Every physical action ran once.
     let log = rig.lab.with_lab(|l| l.log().clone());
     assert!(log.repeated_commands().is_empty());
-    let runs = log.entries().iter().filter(|a| a.action == "run_program").count();
+    let runs = log
+        .entries()
+        .iter()
+        .filter(|a| a.action == "run_program")
+        .count();
     assert_eq!(runs, 1);
     rig.stop().await;
 }
@@ -177,7 +215,9 @@ async fn a_co_sputtered_film_annealed_in_the_furnace_crystallises_into_the_diagr
         "substrate_temperature_c": 25.0, "duration_s": 1800.0, "shutter": {"mode": "open_for_run"}}});
     let deposited = rig.command("sputter-1", "deposit", run).await;
     assert!(deposited.is_ok(), "{deposited:?}");
-    let material = rig.lab.with_lab(|l| l.sample("f1").unwrap().material.clone());
+    let material = rig
+        .lab
+        .with_lab(|l| l.sample("f1").unwrap().material.clone());
     assert!(matches!(material, Material::Film(_)));
     transfer(&rig, "f1", "sputter-1", "furnace-1").await;
     let mut furnace = rig.furnace_driver("furnace-1");

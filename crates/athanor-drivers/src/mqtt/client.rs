@@ -322,13 +322,10 @@ impl<J: CommandJournal, C: Clock> Loop<J, C> {
         let mut retry_outbox = tokio::time::interval(Duration::from_millis(20));
         loop {
             self.flush();
-            let wait = self
-                .tracker
-                .next_due()
-                .map(|due| {
-                    let left = (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
-                    self.clock.wall(left)
-                });
+            let wait = self.tracker.next_due().map(|due| {
+                let left = (due - self.clock.now()).to_std().unwrap_or(Duration::ZERO);
+                self.clock.wall(left)
+            });
             let timer = async {
                 match wait {
                     Some(d) => tokio::time::sleep(d).await,

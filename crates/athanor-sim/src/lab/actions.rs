@@ -155,7 +155,11 @@ impl Lab {
                 "deposit" => self.plan_deposit(instrument, params(action, p)?),
                 _ => Err(unknown()),
             }
-        } else if self.diffractometer.as_ref().is_some_and(|d| d.id == instrument) {
+        } else if self
+            .diffractometer
+            .as_ref()
+            .is_some_and(|d| d.id == instrument)
+        {
             match action {
                 "scan" => self.plan_scan(instrument, params(action, p)?),
                 _ => Err(unknown()),
@@ -170,7 +174,10 @@ impl Lab {
 
     fn plan_prepare(&self, p: PrepareParams) -> Result<Plan, Rejection> {
         if self.samples.contains_key(&p.sample) {
-            return Err(Rejection::params(format!("sample `{}` exists already", p.sample)));
+            return Err(Rejection::params(format!(
+                "sample `{}` exists already",
+                p.sample
+            )));
         }
         if p.precursors.is_empty() {
             return Err(Rejection::params("no precursors"));
@@ -197,7 +204,12 @@ impl Lab {
             Some(a) => {
                 return Err(Rejection::params(format!(
                     "atmosphere `{a}` is not one of {}",
-                    self.world.atmospheres.keys().cloned().collect::<Vec<_>>().join(", ")
+                    self.world
+                        .atmospheres
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )))
             }
             None if self.world.atmospheres.contains_key("air") => "air".into(),
@@ -257,7 +269,10 @@ impl Lab {
             .as_ref()
             .ok_or_else(|| Rejection::params("this world has no thin-film model"))?;
         if self.samples.contains_key(&p.sample) {
-            return Err(Rejection::params(format!("sample `{}` exists already", p.sample)));
+            return Err(Rejection::params(format!(
+                "sample `{}` exists already",
+                p.sample
+            )));
         }
         if self.samples.values().any(|o| o.location == tool) {
             return Err(Rejection {
@@ -345,7 +360,10 @@ impl Lab {
             } => {
                 let detail = json!({"sample": sample, "position": position});
                 let r = if self.samples.contains_key(&sample) {
-                    Err(Failure::new("sample_exists", format!("sample `{sample}` exists already")))
+                    Err(Failure::new(
+                        "sample_exists",
+                        format!("sample `{sample}` exists already"),
+                    ))
                 } else {
                     self.samples.insert(
                         sample.clone(),
@@ -380,7 +398,11 @@ impl Lab {
                         lost: false,
                     },
                 );
-                ("deposit", detail, Ok(json!({"sample": sample, "position": instrument})))
+                (
+                    "deposit",
+                    detail,
+                    Ok(json!({"sample": sample, "position": instrument})),
+                )
             }
             Job::Scan {
                 scan,
@@ -404,7 +426,10 @@ impl Lab {
 
     fn transfer(&mut self, handler: &str, t: &Transfer, now_s: f64) -> Result<Value, Failure> {
         let Some(s) = self.samples.get(&t.sample) else {
-            return Err(Failure::new("no_sample", format!("no sample `{}`", t.sample)));
+            return Err(Failure::new(
+                "no_sample",
+                format!("no sample `{}`", t.sample),
+            ));
         };
         if s.location != t.from {
             return Err(Failure::new(
@@ -428,7 +453,8 @@ impl Lab {
             .ok_or_else(|| Failure::new("no_sample", "the sample vanished"))?;
         if let Some(trace) = fired {
             let offset = s.heat.last().map_or(0.0, |p| p.0 + 1.0);
-            s.heat.extend(trace.into_iter().map(|(dt, c)| (offset + dt, c)));
+            s.heat
+                .extend(trace.into_iter().map(|(dt, c)| (offset + dt, c)));
         }
         s.loaded_at_s = None;
         if dropped {
@@ -436,7 +462,10 @@ impl Lab {
             s.location.clear();
             return Err(Failure::new(
                 "sample_dropped",
-                format!("sample `{}` fell in transfer from {} to {}", t.sample, t.from, t.to),
+                format!(
+                    "sample `{}` fell in transfer from {} to {}",
+                    t.sample, t.from, t.to
+                ),
             ));
         }
         s.location = t.to.clone();
@@ -452,7 +481,12 @@ impl Lab {
             .values()
             .find(|s| s.location == scan.sample_position)
             .map(|s| s.id.clone())
-            .ok_or_else(|| Failure::new("no_sample", format!("no sample at `{}`", scan.sample_position)))?;
+            .ok_or_else(|| {
+                Failure::new(
+                    "no_sample",
+                    format!("no sample at `{}`", scan.sample_position),
+                )
+            })?;
         let outcome = self
             .truth(&sample)
             .map_err(|e| Failure::new("simulation", e))?;
@@ -462,8 +496,16 @@ impl Lab {
             .ok_or_else(|| Failure::new("no_diffractometer", "no diffractometer"))?;
         let seed = stream_seed(self.seed, &[id, &index.to_string()]);
         let fraction = if aborts { 0.5 } else { 1.0 };
-        let pattern = measure(&self.world, &outcome, scan, &d.profile, &d.detector, seed, fraction)
-            .map_err(|e| Failure::new("simulation", e.to_string()))?;
+        let pattern = measure(
+            &self.world,
+            &outcome,
+            scan,
+            &d.profile,
+            &d.detector,
+            seed,
+            fraction,
+        )
+        .map_err(|e| Failure::new("simulation", e.to_string()))?;
         let data = json!({
             "sample": sample,
             "profile": d.profile.id,

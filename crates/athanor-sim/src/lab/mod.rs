@@ -134,7 +134,8 @@ impl Lab {
         seed: u64,
         now_s: f64,
     ) -> Self {
-        let arm = |id: &str| Faults::arm(&spec.faults.get(id).cloned().unwrap_or_default(), seed, id);
+        let arm =
+            |id: &str| Faults::arm(&spec.faults.get(id).cloned().unwrap_or_default(), seed, id);
         let furnaces = furnaces
             .into_iter()
             .map(|f| {
@@ -278,7 +279,11 @@ impl Lab {
             return SerialReply::Silence;
         }
         if fires(&mut slot.faults.stop_answering) {
-            let f = slot.faults.stop_answering.as_ref().map_or(0.0, |f| f.duration_s());
+            let f = slot
+                .faults
+                .stop_answering
+                .as_ref()
+                .map_or(0.0, |f| f.duration_s());
             slot.silent_until_s = now_s + f;
             return SerialReply::Silence;
         }
@@ -324,4 +329,3 @@ impl Lab {
         result.map_err(|e| e.to_string())
     }
 }
-

@@ -86,12 +86,16 @@ impl LabFiles {
         let mut furnaces = Vec::new();
         for (i, f) in spec.furnaces.iter().enumerate() {
             let model_path = dir.join(&f.model_file);
-            let model_text = std::fs::read_to_string(&model_path)
-                .map_err(|e| file_error(path, format!("furnaces[{i}].model_file: {}: {e}", model_path.display())))?;
+            let model_text = std::fs::read_to_string(&model_path).map_err(|e| {
+                file_error(
+                    path,
+                    format!("furnaces[{i}].model_file: {}: {e}", model_path.display()),
+                )
+            })?;
             let map = RegisterMap::from_model_toml(&model_text)
                 .map_err(|e| file_error(&model_path, e.to_string()))?;
-            let table: toml::Table = toml::from_str(&model_text)
-                .map_err(|e| file_error(&model_path, e.to_string()))?;
+            let table: toml::Table =
+                toml::from_str(&model_text).map_err(|e| file_error(&model_path, e.to_string()))?;
             let model = table
                 .get("model")
                 .and_then(|m| m.as_str())
@@ -125,8 +129,12 @@ impl LabFiles {
                 Ok(p) => p,
                 Err(_) => {
                     let p = dir.join(&d.profile);
-                    let t = std::fs::read_to_string(&p)
-                        .map_err(|e| file_error(path, format!("diffractometer.profile: {}: {e}", p.display())))?;
+                    let t = std::fs::read_to_string(&p).map_err(|e| {
+                        file_error(
+                            path,
+                            format!("diffractometer.profile: {}: {e}", p.display()),
+                        )
+                    })?;
                     InstrumentProfile::from_toml(&t).map_err(|e| file_error(&p, e.to_string()))?
                 }
             }),
@@ -135,8 +143,16 @@ impl LabFiles {
             .diffractometer
             .iter()
             .map(|d| ("diffractometer.id", &d.id))
-            .chain(spec.deposition_tool.iter().map(|d| ("deposition_tool.id", &d.id)))
-            .chain(spec.sample_handler.iter().map(|d| ("sample_handler.id", &d.id)))
+            .chain(
+                spec.deposition_tool
+                    .iter()
+                    .map(|d| ("deposition_tool.id", &d.id)),
+            )
+            .chain(
+                spec.sample_handler
+                    .iter()
+                    .map(|d| ("sample_handler.id", &d.id)),
+            )
         {
             InstrumentId::parse(id).map_err(|e| file_error(path, format!("{what}: {e}")))?;
         }
@@ -283,7 +299,12 @@ impl SimLab {
                 shutdown.child_token(),
             )));
         }
-        tasks.push(tokio::spawn(tick(lab.clone(), clock, options.action_log.clone(), shutdown.child_token())));
+        tasks.push(tokio::spawn(tick(
+            lab.clone(),
+            clock,
+            options.action_log.clone(),
+            shutdown.child_token(),
+        )));
         Ok(Self {
             lab,
             clock,
@@ -383,14 +404,21 @@ fn mqtt_config(id: &InstrumentId, class: InstrumentClass) -> InstrumentConfig {
 
 /// Advances the furnaces' thermal models on the lab clock (so a furnace heats whether or not
 /// the daemon polls it) and appends new actions to the log file.
-async fn tick(lab: Arc<Mutex<Lab>>, clock: SimClock, log: Option<PathBuf>, shutdown: CancellationToken) {
+async fn tick(
+    lab: Arc<Mutex<Lab>>,
+    clock: SimClock,
+    log: Option<PathBuf>,
+    shutdown: CancellationToken,
+) {
     let mut written = 0usize;
     let mut file = log.and_then(|p| {
         std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&p)
-            .map_err(|e| tracing::warn!(file = %p.display(), error = %e, "cannot open the action log"))
+            .map_err(
+                |e| tracing::warn!(file = %p.display(), error = %e, "cannot open the action log"),
+            )
             .ok()
     });
     let mut every = tokio::time::interval(Duration::from_millis(50));

@@ -205,7 +205,12 @@ impl Controller {
         };
         let _ = self
             .client
-            .publish(topic(&self.id, TopicKind::Status), QoS::AtLeastOnce, true, encode(&msg))
+            .publish(
+                topic(&self.id, TopicKind::Status),
+                QoS::AtLeastOnce,
+                true,
+                encode(&msg),
+            )
             .await;
     }
 
@@ -214,7 +219,11 @@ impl Controller {
         values.insert("busy".into(), json!(self.busy.is_some()));
         values.insert(
             "samples_on_stage".into(),
-            json!(self.lab().samples().filter(|s| s.location == self.id.as_str()).count()),
+            json!(self
+                .lab()
+                .samples()
+                .filter(|s| s.location == self.id.as_str())
+                .count()),
         );
         let msg = TelemetryMsg {
             at: self.now(),
@@ -222,9 +231,12 @@ impl Controller {
             values,
         };
         self.telemetry_seq += 1;
-        let _ = self
-            .client
-            .try_publish(topic(&self.id, TopicKind::Telemetry), QoS::AtLeastOnce, false, encode(&msg));
+        let _ = self.client.try_publish(
+            topic(&self.id, TopicKind::Telemetry),
+            QoS::AtLeastOnce,
+            false,
+            encode(&msg),
+        );
     }
 
     /// Handles one `cmd` message; returns how long to stay disconnected when the disconnect
@@ -270,7 +282,9 @@ impl Controller {
         let plan = match planned {
             Ok(p) => p,
             Err(r) => {
-                let publish = self.ledger.reject(command.command_id, r.code, &r.message, now);
+                let publish = self
+                    .ledger
+                    .reject(command.command_id, r.code, &r.message, now);
                 self.publish_all(publish).await;
                 return None;
             }
@@ -286,13 +300,9 @@ impl Controller {
         .await;
         self.busy = Some(command.command_id);
         self.status(InstrumentState::Busy).await;
-        let disconnect = self
-            .lab()
-            .faults_mut(self.id.as_str())
-            .and_then(|f| {
-                fires(&mut f.disconnect)
-                    .then(|| f.disconnect.as_ref().map_or(0.0, |f| f.duration_s()))
-            });
+        let disconnect = self.lab().faults_mut(self.id.as_str()).and_then(|f| {
+            fires(&mut f.disconnect).then(|| f.disconnect.as_ref().map_or(0.0, |f| f.duration_s()))
+        });
         self.spawn_job(command, plan, done.clone());
         disconnect.map(|s| self.clock.wall_for(s).max(Duration::from_millis(500)))
     }
@@ -316,14 +326,24 @@ impl Controller {
                     message: None,
                 };
                 let _ = client
-                    .publish(topic(&id, TopicKind::Progress), QoS::AtLeastOnce, false, encode(&p))
+                    .publish(
+                        topic(&id, TopicKind::Progress),
+                        QoS::AtLeastOnce,
+                        false,
+                        encode(&p),
+                    )
                     .await;
             }
             let end_s = start_s + plan.duration_s;
             tokio::time::sleep(clock.wall_for(end_s - clock.elapsed_s())).await;
             let completed = {
                 let mut lab = lab.lock().unwrap_or_else(|p| p.into_inner());
-                lab.complete(id.as_str(), &command.command_id.to_string(), plan, clock.elapsed_s())
+                lab.complete(
+                    id.as_str(),
+                    &command.command_id.to_string(),
+                    plan,
+                    clock.elapsed_s(),
+                )
             };
             let finished_at = Some(clock.now());
             let result = match completed {

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use athanor_core::{InstrumentId, NewInstrument};
 use athanor_drivers::eurotherm::EurothermFurnace;
-use athanor_drivers::instrument::{FurnaceProgram, InstrumentConfig, ProgramState, Segment};
 use athanor_drivers::instrument::Furnace as _;
+use athanor_drivers::instrument::{FurnaceProgram, InstrumentConfig, ProgramState, Segment};
 use athanor_drivers::modbus::serial;
 use athanor_drivers::mqtt::client::MqttDriver;
 use athanor_drivers::mqtt::config::{BrokerChoice as DaemonBroker, MqttConfig};
@@ -39,10 +39,9 @@ pub fn lab_files(faults: &str) -> LabFiles {
         "{}\n{faults}\n",
         shipped.replace("link = \"data/sim/furnace-1.tty\"\n", "")
     );
-    let path = repo().join("config/sim").join(format!(
-        ".test-lab-{}.toml",
-        uuid::Uuid::new_v4().simple()
-    ));
+    let path = repo()
+        .join("config/sim")
+        .join(format!(".test-lab-{}.toml", uuid::Uuid::new_v4().simple()));
     std::fs::write(&path, text).unwrap();
     let files = LabFiles::read(&path);
     let _ = std::fs::remove_file(&path);
@@ -220,7 +219,9 @@ pub async fn fire(f: &mut EurothermFurnace<SerialStream>, program: &FurnaceProgr
             match f.program_state().await {
                 Ok(ProgramState::Complete) => return,
                 Ok(_) => {}
-                Err(e) if e.is_line_dead() || matches!(e, athanor_drivers::eurotherm::EurothermError::Modbus(_)) => {}
+                Err(e)
+                    if e.is_line_dead()
+                        || matches!(e, athanor_drivers::eurotherm::EurothermError::Modbus(_)) => {}
                 Err(e) => panic!("{e}"),
             }
         }
