@@ -518,32 +518,7 @@ fn high_encoding(p: Param) -> Encoding {
 
 /// Every segment register of a program layout, with its field.
 fn segment_fields(layout: &ProgramLayout) -> Vec<(u16, map::Field)> {
-    let (slots, base, stride, fields) = match layout {
-        ProgramLayout::Fixed {
-            slots,
-            base,
-            stride,
-            target,
-            ramp_rate,
-            dwell,
-            ..
-        } => (*slots, *base, *stride, vec![*target, *ramp_rate, *dwell]),
-        ProgramLayout::Typed {
-            slots,
-            base,
-            stride,
-            type_field,
-            target,
-            ramp_rate,
-            duration,
-            ..
-        } => (
-            *slots,
-            *base,
-            *stride,
-            vec![*type_field, *target, *ramp_rate, *duration],
-        ),
-    };
+    let (slots, base, stride, fields) = layout.fields();
     (0..slots)
         .flat_map(|s| {
             fields
@@ -551,4 +526,182 @@ fn segment_fields(layout: &ProgramLayout) -> Vec<(u16, map::Field)> {
                 .map(move |f| (base + s * stride + f.offset, *f))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use athanor_drivers::modbus::frame::decode_response;
+
+    const MODEL: &str = include_str!("../../../config/instruments/eurotherm-3216.toml");
+
+    fn controller() -> FurnaceController {
+        let map = RegisterMap::from_model_toml(MODEL).expect("the 3216 map");
+        FurnaceController::new(map, 1, FurnaceSpec::default(), 0.0)
+    }
+
+    /// Sends one request and decodes the answer.
+    fn ask(c: &mut FurnaceController, r: Request, now_s: f64) -> (Response, Vec<Executed>) {
+        let bytes = r.encode(1).expect("a request frame");
+        match c.on_bytes(&bytes, now_s) {
+            Reply::Answer {
+                bytes,
+                consumed,
+                executed,
+            } => {
+                assert_eq!(consumed, bytes_len(&r));
+                match decode_response(1, &r, &bytes) {
+                    Ok(Decoded::Complete { frame, .. }) => (frame, executed),
+                    other => panic!("{other:?}"),
+                }
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn bytes_len(r: &Request) -> usize {
+        r.encode(1).map_or(0, |b| b.len())
+    }
+
+    fn write_float(c: &mut FurnaceController, address: u16, v: f64, now_s: f64) {
+        let values = map::encode(Encoding::Float, 0, v).expect("a float");
+        let r = Request::WriteMultiple {
+            address: 0x8000 + 2 * address,
+            values,
+        };
+        let (resp, _) = ask(c, r, now_s);
+        assert!(matches!(resp, Response::WroteMultiple { .. }), "{resp:?}");
+    }
+
+    fn read_float(c: &mut FurnaceController, address: u16, now_s: f64) -> f64 {
+        let r = Request::ReadHolding {
+            address: 0x8000 + 2 * address,
+            count: 2,
+        };
+        match ask(c, r, now_s).0 {
+            Response::Registers(regs) => map::decode(Encoding::Float, 0, &regs).expect("a float"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_program_written_over_modbus_runs_on_the_thermal_model_and_completes() {
+        let mut c = controller();
+        assert!(
+            (read_float(&mut c, 1, 0.0) - 25.0).abs() < 1e-3,
+            "cold at room temperature"
+        );
+        // Slot 1: to 300 °C at 10 °C/min, dwell 5 min (millis); slot 2: back to 25 at 10 °C/min.
+        write_float(&mut c, 1281, 300.0, 1.0);
+        write_float(&mut c, 1282, 10.0, 1.0);
+        let dwell = map::encode(Encoding::Millis, 0, 5.0).expect("millis");
+        ask(
+            &mut c,
+            Request::WriteMultiple {
+                address: 0x8000 + 2 * 1280,
+                values: dwell,
+            },
+            1.0,
+        );
+        write_float(&mut c, 1284, 25.0, 1.0);
+        write_float(&mut c, 1285, 10.0, 1.0);
+        assert_eq!(c.segments()[0].target_c, 300.0);
+        assert!((c.segments()[0].dwell_min - 5.0).abs() < 1e-6);
+        let (_, executed) = ask(
+            &mut c,
+            Request::WriteSingle {
+                address: 23,
+                value: 1,
+            },
+            2.0,
+        );
+        assert!(
+            matches!(executed.as_slice(), [Executed::Run(s)] if s.len() == 4),
+            "{executed:?}"
+        );
+        // Running: the programmer refuses edits, and the status says run.
+        let r = Request::WriteMultiple {
+            address: 0x8000 + 2 * 1281,
+            values: map::encode(Encoding::Float, 0, 500.0).expect("f"),
+        };
+        assert!(matches!(
+            ask(&mut c, r, 600.0).0,
+            Response::Exception {
+                code: ExceptionCode::ServerDeviceBusy,
+                ..
+            }
+        ));
+        let pv = read_float(&mut c, 1, 1200.0);
+        assert!(pv > 150.0, "heating: {pv}");
+        // Long after the program's ~60 minutes it is complete (code 3) and cooling.
+        match ask(
+            &mut c,
+            Request::ReadHolding {
+                address: 23,
+                count: 1,
+            },
+            3.0 * 3600.0,
+        )
+        .0
+        {
+            Response::Registers(r) => assert_eq!(r, vec![3]),
+            other => panic!("{other:?}"),
+        }
+        let trace = c.trace_since(0.0);
+        let peak = trace.iter().map(|p| p.1).fold(0.0, f64::max);
+        assert!((peak - 300.0).abs() < 15.0, "peak {peak}");
+    }
+
+    #[test]
+    fn read_only_and_unmapped_registers_answer_exceptions_and_garbage_is_ignored() {
+        let mut c = controller();
+        let (r, executed) = ask(
+            &mut c,
+            Request::WriteSingle {
+                address: 1,
+                value: 100,
+            },
+            0.0,
+        );
+        assert!(matches!(
+            r,
+            Response::Exception {
+                code: ExceptionCode::IllegalDataAddress,
+                ..
+            }
+        ));
+        assert!(executed.is_empty());
+        let (r, _) = ask(
+            &mut c,
+            Request::ReadHolding {
+                address: 999,
+                count: 1,
+            },
+            0.0,
+        );
+        assert!(matches!(
+            r,
+            Response::Exception {
+                code: ExceptionCode::IllegalDataAddress,
+                ..
+            }
+        ));
+        let mut bad = Request::ReadHolding {
+            address: 1,
+            count: 1,
+        }
+        .encode(1)
+        .expect("frame");
+        let last = bad.len() - 1;
+        bad[last] ^= 0xFF;
+        assert_eq!(c.on_bytes(&bad, 0.0), Reply::Ignore, "bad CRC: silence");
+        let other = Request::ReadHolding {
+            address: 1,
+            count: 1,
+        }
+        .encode(2)
+        .expect("frame");
+        assert_eq!(c.on_bytes(&other, 0.0), Reply::Ignore, "another unit");
+        assert_eq!(c.on_bytes(&other[..3], 0.0), Reply::Incomplete);
+    }
 }

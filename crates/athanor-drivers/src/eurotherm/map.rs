@@ -87,6 +87,38 @@ pub enum ProgramLayout {
     },
 }
 
+impl ProgramLayout {
+    /// Slot count, first register, stride and the fields of each slot.
+    pub fn fields(&self) -> (u16, u16, u16, Vec<Field>) {
+        match self {
+            ProgramLayout::Fixed {
+                slots,
+                base,
+                stride,
+                target,
+                ramp_rate,
+                dwell,
+                ..
+            } => (*slots, *base, *stride, vec![*target, *ramp_rate, *dwell]),
+            ProgramLayout::Typed {
+                slots,
+                base,
+                stride,
+                type_field,
+                target,
+                ramp_rate,
+                duration,
+                ..
+            } => (
+                *slots,
+                *base,
+                *stride,
+                vec![*type_field, *target, *ramp_rate, *duration],
+            ),
+        }
+    }
+}
+
 /// Register and value to write before running (select the program to run).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -219,32 +251,7 @@ impl RegisterMap {
                 "alarm_bits are bit numbers 0–15".into(),
             ));
         }
-        let (slots, base, stride, fields) = match &self.program {
-            ProgramLayout::Fixed {
-                slots,
-                base,
-                stride,
-                target,
-                ramp_rate,
-                dwell,
-                ..
-            } => (*slots, *base, *stride, vec![*target, *ramp_rate, *dwell]),
-            ProgramLayout::Typed {
-                slots,
-                base,
-                stride,
-                type_field,
-                target,
-                ramp_rate,
-                duration,
-                ..
-            } => (
-                *slots,
-                *base,
-                *stride,
-                vec![*type_field, *target, *ramp_rate, *duration],
-            ),
-        };
+        let (slots, base, stride, fields) = self.program.fields();
         if slots == 0 || stride == 0 {
             return Err(EurothermError::Map(
                 "program.slots and program.stride must be positive".into(),
