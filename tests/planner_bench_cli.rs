@@ -1,5 +1,6 @@
-//! `athanor bench planners` end to end: the JSON has exactly the issue's shape, and a world
-//! file is refused honestly (a notice, no figures). Skips without ../shared/data.
+//! `athanor bench planners` end to end: the JSON has exactly the issue's shape, with a figure
+//! for every shipped powder world; a thin-film world is skipped with a notice; a file that is
+//! not a world is an error. Skips without ../shared/data.
 
 #[path = "../crates/athanor-xrd/tests/support/shared.rs"]
 mod shared;
@@ -26,8 +27,8 @@ fn json_has_the_issue_shape() {
         "--json",
         "--planners",
         "random,rule-900c",
-        "--world",
-        "Cargo.toml",
+        "--world-budget",
+        "40",
     ]) else {
         return;
     };
@@ -49,23 +50,32 @@ fn json_has_the_issue_shape() {
     let rule = &v["ybco"]["rule-900c"];
     assert!(rule["first_success_median"].as_f64().unwrap() >= 1.0);
     assert!(rule["all_success_median"].as_f64().unwrap() >= 7.0);
-    // The world was not run, and nothing pretends it was.
-    assert_eq!(v["worlds"], serde_json::json!({}));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("need the simulated lab"));
+    // The shipped powder worlds ran for the world planner asked for; the film world did not,
+    // and says so.
+    let worlds = v["worlds"].as_object().unwrap();
+    let names: Vec<&String> = worlds.keys().collect();
+    assert_eq!(names, ["limnti", "ybco"]);
+    for (name, planners) in worlds {
+        let keys: Vec<&String> = planners.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["random"], "{name}: only the planners asked for");
+        let r = &planners["random"];
+        let median = r["experiments_to_goal_median"].as_f64().unwrap();
+        let share = r["goal_reached_share"].as_f64().unwrap();
+        assert!((1.0..=41.0).contains(&median), "{name}: {median}");
+        assert!((0.0..=1.0).contains(&share), "{name}: {share}");
+        assert_eq!(r.as_object().unwrap().len(), 2);
+    }
+    assert!(String::from_utf8_lossy(&out.stderr).contains("znti-film.toml: a thin-film world"));
 }
 
 #[test]
-fn an_unreadable_world_file_is_an_error() {
-    let Some(out) = bench(&[
-        "--seeds",
-        "1",
-        "--planners",
-        "random",
-        "--world",
-        "/nonexistent/world.toml",
-    ]) else {
-        return;
-    };
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/world.toml"));
+fn an_unreadable_world_file_and_a_file_that_is_not_a_world_are_errors() {
+    for file in ["/nonexistent/world.toml", "Cargo.toml"] {
+        let Some(out) = bench(&["--seeds", "1", "--planners", "random", "--world", file]) else {
+            return;
+        };
+        assert!(!out.status.success(), "{file}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(&format!("world file {file}")), "{stderr}");
+    }
 }

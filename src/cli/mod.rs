@@ -8,6 +8,7 @@ pub mod planner_bench;
 pub mod serve;
 pub mod sim;
 pub mod token;
+pub mod world_bench;
 pub mod xrd;
 pub mod xrd_bench;
 pub mod xrd_identify;

@@ -1,8 +1,7 @@
 //! `athanor bench planners`: every planner on the five pool-based BO benchmarks (Liang et al.
-//! 2021 protocol) and on the YBCO replay (ARROWS data), medians and quartiles over seeds, SVG
-//! plots of the median Top% curves, and the JSON shape with `--json`. Simulated worlds
-//! (`--world FILE`) need the simulated lab, which does not exist yet: each is reported as
-//! skipped, never with a made-up figure.
+//! 2021 protocol), on the YBCO replay (ARROWS data) and on the simulated worlds (the shipped
+//! `config/worlds/*.toml` and any `--world FILE`), medians and quartiles over seeds, SVG plots
+//! of the median Top% curves, and the JSON shape with `--json`.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -12,11 +11,14 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use athanor_planner::bench::bo::{benchmark_pool, PoolSummary};
 use athanor_planner::bench::plot::{line_chart, Series};
+use athanor_planner::bench::worlds::{run_world, SynthesisWorld, WorldSummary, WORLD_PLANNERS};
 use athanor_planner::bench::ybco::{replay, ReplaySummary, REPLAY_PLANNERS};
-use athanor_planner::bench::{scalar_planner, worlds, SCALAR_PLANNERS};
+use athanor_planner::bench::{scalar_planner, SCALAR_PLANNERS};
 use athanor_planner::data::{load_bo_benchmarks, load_synthesis};
-use athanor_planner::PlannerError;
+use athanor_sim::World;
 use clap::Args;
+
+use super::world_bench::WorldPool;
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Args)]
@@ -30,9 +32,16 @@ pub struct PlannersArgs {
     /// Write SVG plots (median Top% curves per dataset) to this folder.
     #[arg(long)]
     plots: Option<PathBuf>,
-    /// A simulated world file (repeatable). Needs the simulated lab: reported as skipped.
+    /// A simulated world file (repeatable), in addition to those in --worlds-dir.
     #[arg(long = "world")]
     worlds: Vec<PathBuf>,
+    /// Folder whose `*.toml` worlds are benchmarked (skipped with a notice when absent).
+    #[arg(long, default_value = "config/worlds")]
+    worlds_dir: PathBuf,
+    /// Experiments each planner may run in a world before the seed counts as not reaching
+    /// the goal (default: the world's whole pool).
+    #[arg(long)]
+    world_budget: Option<usize>,
     /// Folder holding `bo-benchmarks/` and `arrows-ybco/`.
     #[arg(long, default_value = "../shared/data/planning")]
     data: PathBuf,
@@ -74,7 +83,10 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
     }
     let wanted = |name: &str| args.planners.is_empty() || args.planners.iter().any(|p| p == name);
     for p in &args.planners {
-        if !SCALAR_PLANNERS.contains(&p.as_str()) && !REPLAY_PLANNERS.contains(&p.as_str()) {
+        let known = SCALAR_PLANNERS.contains(&p.as_str())
+            || REPLAY_PLANNERS.contains(&p.as_str())
+            || WORLD_PLANNERS.contains(&p.as_str());
+        if !known {
             bail!(
                 "unknown planner `{p}` (known: {}, {})",
                 SCALAR_PLANNERS.join(", "),
@@ -86,16 +98,9 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from));
     let started = Instant::now();
-    // A world that cannot be read is an error; a readable one is skipped with a notice until
-    // the simulated lab exists (no figure is invented for it).
     let mut notices = Vec::new();
-    for w in &args.worlds {
-        match worlds::run_world(w) {
-            Ok(_) => {}
-            Err(e @ PlannerError::SimulatedLabMissing { .. }) => notices.push(e.to_string()),
-            Err(e) => return Err(e.into()),
-        }
-    }
+    let world_pools = load_worlds(&args, &mut notices)?;
+    let budget_of = |w: &WorldPool| args.world_budget.unwrap_or(w.recipes().len());
 
     let datasets = load_bo_benchmarks(&args.data.join("bo-benchmarks"))
         .with_context(|| format!("loading the BO benchmarks under {}", args.data.display()))?;
@@ -134,6 +139,19 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .flatten()
         .collect();
+
+    let world_tasks: Vec<(usize, &str)> = (0..world_pools.len())
+        .flat_map(|w| {
+            WORLD_PLANNERS
+                .iter()
+                .filter(|p| wanted(p))
+                .map(move |p| (w, *p))
+        })
+        .collect();
+    let world_runs: Vec<(usize, WorldSummary)> = parallel(world_tasks, jobs, |(w, p)| {
+        let pool = &world_pools[w];
+        (w, run_world(pool, p, seeds, budget_of(pool)))
+    });
 
     if let Some(dir) = &args.plots {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -189,7 +207,19 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
                 )
             })
             .collect();
-        bo = json!({"ybco": ybco_json, "bo_benchmarks": bo, "worlds": Map::new()})
+        let mut worlds_json = Map::new();
+        for pool in &world_pools {
+            worlds_json.insert(pool.name().to_owned(), json!({}));
+        }
+        for (w, s) in &world_runs {
+            if let Some(o) = worlds_json
+                .get_mut(world_pools[*w].name())
+                .and_then(Value::as_object_mut)
+            {
+                o.insert(s.planner.clone(), serde_json::to_value(s.result())?);
+            }
+        }
+        bo = json!({"ybco": ybco_json, "bo_benchmarks": bo, "worlds": worlds_json})
             .as_object()
             .cloned()
             .unwrap_or_default();
@@ -239,6 +269,25 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
                 r.all_success.p75
             );
         }
+        if !world_runs.is_empty() {
+            println!(
+                "\nSimulated worlds ({seeds} seeds; experiments to the goal, median [25th, 75th]; a miss counts as budget + 1)"
+            );
+        }
+        for (w, s) in &world_runs {
+            let pool = &world_pools[*w];
+            println!(
+                "{:<12} {:<18} pool {:>4} budget {:>4}  to goal {:>6.1} [{:>5.1},{:>5.1}]  reached {:>5.1} %",
+                pool.name(),
+                s.planner,
+                pool.recipes().len(),
+                budget_of(pool),
+                s.experiments_to_goal.median,
+                s.experiments_to_goal.p25,
+                s.experiments_to_goal.p75,
+                100.0 * s.goal_reached_share
+            );
+        }
         println!(
             "\nwall clock {:.1} s on {jobs} threads",
             started.elapsed().as_secs_f64()
@@ -248,4 +297,45 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         eprintln!("notice: {n}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The worlds to benchmark: every `*.toml` of `--worlds-dir` (in name order), then each
+/// `--world`. A file that cannot be read or parsed is an error; a world the synthesis planners
+/// cannot search (a thin-film world) is skipped with a notice.
+fn load_worlds(args: &PlannersArgs, notices: &mut Vec<String>) -> anyhow::Result<Vec<WorldPool>> {
+    let mut files = Vec::new();
+    match std::fs::read_dir(&args.worlds_dir) {
+        Ok(entries) => {
+            let mut found: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        }
+        Err(e) => notices.push(format!(
+            "no worlds folder {} ({e}); only --world files are benchmarked",
+            args.worlds_dir.display()
+        )),
+    }
+    files.extend(args.worlds.iter().cloned());
+    let mut pools = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("world file {}", path.display()))?;
+        let world =
+            World::from_toml(&text).with_context(|| format!("world file {}", path.display()))?;
+        let name = path.file_stem().map_or_else(
+            || path.display().to_string(),
+            |s| s.to_string_lossy().into_owned(),
+        );
+        match WorldPool::new(&name, world) {
+            Some(pool) => pools.push(pool),
+            None => notices.push(format!(
+                "{}: a thin-film world (its recipes are source powers); the synthesis planners do not search it, no figure is reported",
+                path.display()
+            )),
+        }
+    }
+    Ok(pools)
 }

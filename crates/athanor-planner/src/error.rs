@@ -13,9 +13,6 @@ pub enum PlannerError {
     PoolExhausted,
     #[error("no candidate satisfies the safety limits: {0}")]
     Envelope(String),
-    /// World benchmarks replay a simulated world, which needs the simulated lab (not built yet).
-    #[error("{path}: world benchmarks need the simulated lab (athanor-sim, issue #6), which this build does not have; no result is reported for this world")]
-    SimulatedLabMissing { path: PathBuf },
     #[error("cannot read {path}: {source}")]
     Read {
         path: PathBuf,

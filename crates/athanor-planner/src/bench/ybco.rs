@@ -169,10 +169,7 @@ pub fn research_order(d: &SynthesisDataset, seed: u64) -> Vec<usize> {
     rows.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
     let candidates: Vec<SynthesisCandidate> = rows
         .iter()
-        .map(|&i| SynthesisCandidate {
-            precursors: d.runs[i].precursors.clone(),
-            temperature_c: d.runs[i].temperature_c,
-        })
+        .map(|&i| SynthesisCandidate::new(d.runs[i].precursors.clone(), d.runs[i].temperature_c))
         .collect();
     let mut planner = SynthesisPlanner::new(&d.target, PURE, candidates.clone(), &d.energies);
     let success = successes(d);

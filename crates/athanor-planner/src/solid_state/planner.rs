@@ -27,17 +27,39 @@ pub const TEMPERATURE: &str = "temperature_c";
 pub struct SynthesisCandidate {
     pub precursors: Vec<String>,
     pub temperature_c: f64,
+    /// The other parameters of the recipe (atmosphere, dwell, …), by name. Pairwise reactions
+    /// and trap hypotheses are learned across them; a recipe that failed is remembered with them.
+    pub conditions: BTreeMap<String, Value>,
 }
 
 impl SynthesisCandidate {
+    /// A candidate with no conditions beyond precursors and temperature.
+    pub fn new(precursors: Vec<String>, temperature_c: f64) -> Self {
+        Self {
+            precursors,
+            temperature_c,
+            conditions: BTreeMap::new(),
+        }
+    }
+
     fn set_key(&self) -> BTreeSet<String> {
         self.precursors.iter().map(|p| phase_key(p)).collect()
+    }
+
+    /// The precursor set with the conditions: what "the same recipe" means.
+    fn recipe_key(&self) -> BTreeSet<String> {
+        let mut k = self.set_key();
+        k.extend(self.conditions.iter().map(|(n, v)| format!("{n}={v}")));
+        k
     }
 
     pub fn parameters(&self) -> Parameters {
         let mut p = Parameters::new();
         p.insert(PRECURSORS.into(), Value::from(self.precursors.clone()));
         p.insert(TEMPERATURE.into(), Value::from(self.temperature_c));
+        for (n, v) in &self.conditions {
+            p.insert(n.clone(), v.clone());
+        }
         p
     }
 }
@@ -72,7 +94,8 @@ pub struct SynthesisPlanner {
     /// Display name of each phase key.
     names: BTreeMap<String, String>,
     reactions: ReactionMemory,
-    /// Highest temperature at which each precursor set ran without giving the pure target.
+    /// Highest temperature at which each recipe (set and conditions) ran without giving the pure
+    /// target.
     failed_at: BTreeMap<BTreeSet<String>, f64>,
     /// Weight of expected information (bits) against probability of success.
     pub information_weight: f64,
@@ -218,7 +241,7 @@ impl SynthesisPlanner {
         // The same set already failed at this temperature or a hotter one: it will fail here too.
         let failed = self
             .failed_at
-            .get(&c.set_key())
+            .get(&c.recipe_key())
             .is_some_and(|t| *t >= c.temperature_c);
         let repeat = if failed { LR_SET_FAILED } else { 1.0 };
         temp * clean * self.driving_force(c).0 * repeat
@@ -286,7 +309,7 @@ impl SynthesisPlanner {
     /// Learns from one run: reactions from its new phases, then the hypotheses.
     pub fn observe(&mut self, c: &SynthesisCandidate, products: &[(String, f64)]) {
         if let Some(i) = self.candidates.iter().position(|x| {
-            x.set_key() == c.set_key() && (x.temperature_c - c.temperature_c).abs() < 1e-6
+            x.recipe_key() == c.recipe_key() && (x.temperature_c - c.temperature_c).abs() < 1e-6
         }) {
             self.tried[i] = true;
         }
@@ -308,7 +331,7 @@ impl SynthesisPlanner {
             self.apply_outcome(c, &predicted, None);
             return;
         }
-        let failed = self.failed_at.entry(set.clone()).or_insert(t);
+        let failed = self.failed_at.entry(c.recipe_key()).or_insert(t);
         *failed = failed.max(t);
         let Some(level) = self.level(t) else { return };
         if fraction <= 0.0 {
@@ -427,9 +450,15 @@ fn candidate_of(parameters: &Parameters) -> Result<SynthesisCandidate> {
         .get(TEMPERATURE)
         .and_then(Value::as_f64)
         .ok_or_else(|| PlannerError::Observation(format!("`{TEMPERATURE}` must be a number")))?;
+    let conditions = parameters
+        .iter()
+        .filter(|(k, _)| k.as_str() != PRECURSORS && k.as_str() != TEMPERATURE)
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     Ok(SynthesisCandidate {
         precursors,
         temperature_c,
+        conditions,
     })
 }
 
@@ -499,10 +528,7 @@ mod tests {
     }
 
     fn cand(p: &[&str], t: f64) -> SynthesisCandidate {
-        SynthesisCandidate {
-            precursors: names(p),
-            temperature_c: t,
-        }
+        SynthesisCandidate::new(names(p), t)
     }
 
     fn planner() -> SynthesisPlanner {

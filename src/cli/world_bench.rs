@@ -1,0 +1,195 @@
+//! A simulated world (athanor-sim) as the planners' benchmark sees it: its search space as a
+//! pool of recipes with features, its goal, the reaction energies it knows toward the goal, and
+//! a sample's phases for a recipe. Powder worlds only; a film world's recipes are source powers,
+//! which the synthesis planners do not take.
+
+use athanor_planner::bench::worlds::{Recipe, SynthesisWorld};
+use athanor_sim::world::{Formula, PhaseId};
+use athanor_sim::World;
+use serde_json::json;
+
+/// One recipe: indices into the search space.
+#[derive(Debug, Clone, Copy)]
+struct Point {
+    set: usize,
+    temperature_c: f64,
+    dwell_hours: f64,
+    atmosphere: usize,
+}
+
+/// A powder world ready for the benchmark.
+#[derive(Debug)]
+pub struct WorldPool {
+    name: String,
+    world: World,
+    points: Vec<Point>,
+    recipes: Vec<Recipe>,
+}
+
+fn scaled(v: f64, all: &[f64]) -> f64 {
+    let (lo, hi) = all
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), x| {
+            (l.min(*x), h.max(*x))
+        });
+    if hi > lo {
+        (v - lo) / (hi - lo)
+    } else {
+        0.5
+    }
+}
+
+/// Whether two formulas hold the same non-oxygen elements in the same ratios.
+fn same_cations(a: &Formula, b: &Formula) -> bool {
+    let cations = |f: &Formula| -> Vec<(String, f64)> {
+        let mut v: Vec<(String, f64)> = f
+            .amounts()
+            .iter()
+            .filter(|(e, _)| e.symbol() != "O")
+            .map(|(e, n)| (e.symbol().to_owned(), *n))
+            .collect();
+        v.sort_by(|x, y| x.0.cmp(&y.0));
+        let total: f64 = v.iter().map(|x| x.1).sum();
+        v.iter_mut().for_each(|x| x.1 /= total.max(1e-12));
+        v
+    };
+    let (ca, cb) = (cations(a), cations(b));
+    ca.len() == cb.len()
+        && ca
+            .iter()
+            .zip(&cb)
+            .all(|(x, y)| x.0 == y.0 && (x.1 - y.1).abs() < 1e-6)
+}
+
+impl WorldPool {
+    /// The pool of a powder world's search space; None for a film world.
+    pub fn new(name: &str, world: World) -> Option<Self> {
+        let s = &world.search_space;
+        if world.film.is_some() || s.precursor_sets.is_empty() {
+            return None;
+        }
+        let atmospheres: Vec<String> = if s.atmospheres.is_empty() {
+            world.atmospheres.keys().take(1).cloned().collect()
+        } else {
+            s.atmospheres.clone()
+        };
+        let mut points = Vec::new();
+        for set in 0..s.precursor_sets.len() {
+            for &t in &s.temperatures_c {
+                for &d in &s.dwell_hours {
+                    for a in 0..atmospheres.len() {
+                        points.push(Point {
+                            set,
+                            temperature_c: t,
+                            dwell_hours: d,
+                            atmosphere: a,
+                        });
+                    }
+                }
+            }
+        }
+        let recipes = points
+            .iter()
+            .map(|p| {
+                let mut features: Vec<f64> = (0..s.precursor_sets.len())
+                    .map(|i| f64::from(u8::from(i == p.set)))
+                    .collect();
+                features.push(scaled(p.temperature_c, &s.temperatures_c));
+                features.push(scaled(p.dwell_hours, &s.dwell_hours));
+                features
+                    .extend((0..atmospheres.len()).map(|a| f64::from(u8::from(a == p.atmosphere))));
+                Recipe {
+                    precursors: world
+                        .named(&s.precursor_sets[p.set])
+                        .into_iter()
+                        .map(|(n, _)| n)
+                        .collect(),
+                    temperature_c: p.temperature_c,
+                    conditions: vec![
+                        ("atmosphere".into(), json!(atmospheres[p.atmosphere])),
+                        ("dwell_hours".into(), json!(p.dwell_hours)),
+                    ],
+                    features,
+                }
+            })
+            .collect();
+        let mut pool = Self {
+            name: name.to_owned(),
+            world,
+            points,
+            recipes,
+        };
+        // Points index this list: a world without named atmospheres runs in its first one.
+        pool.world.search_space.atmospheres = atmospheres;
+        Some(pool)
+    }
+
+    fn goal_phase(&self) -> PhaseId {
+        self.world.goal.phase
+    }
+}
+
+impl SynthesisWorld for WorldPool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn goal(&self) -> (String, f64) {
+        let g = &self.world.goal;
+        (
+            self.world.phases[g.phase].name.clone(),
+            g.min_weight_fraction,
+        )
+    }
+
+    fn recipes(&self) -> &[Recipe] {
+        &self.recipes
+    }
+
+    /// Energies of the world's reactions that make the goal's cation framework (the goal itself,
+    /// or its oxygen-poorer form), by their solid reactants.
+    fn energies(&self) -> Vec<(Vec<String>, f64)> {
+        let goal = &self.world.phases[self.goal_phase()].formula;
+        self.world
+            .processes
+            .iter()
+            .filter_map(|p| {
+                let e = p.energy_mev_atom?;
+                let makes_goal = p
+                    .solids_out
+                    .iter()
+                    .any(|(id, _)| same_cations(&self.world.phases[*id].formula, goal));
+                let from_goal = p
+                    .solids_in
+                    .iter()
+                    .any(|(id, _)| same_cations(&self.world.phases[*id].formula, goal));
+                (makes_goal && !from_goal).then(|| {
+                    let set = p
+                        .solids_in
+                        .iter()
+                        .map(|(id, _)| self.world.phases[*id].name.clone())
+                        .collect();
+                    (set, e)
+                })
+            })
+            .collect()
+    }
+
+    fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)> {
+        let p = self.points[index];
+        let atmosphere = &self.world.search_space.atmospheres[p.atmosphere];
+        let outcome = self
+            .world
+            .powder_history(p.set, p.temperature_c, p.dwell_hours, atmosphere)
+            .and_then(|h| self.world.run_powder(&h, seed));
+        match outcome {
+            Ok(o) => o
+                .phases
+                .into_iter()
+                .map(|ph| (ph.name, ph.weight_fraction))
+                .collect(),
+            // A history the world refuses makes nothing (it cannot happen for its own space).
+            Err(_) => Vec::new(),
+        }
+    }
+}
