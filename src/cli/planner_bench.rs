@@ -11,7 +11,9 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use athanor_planner::bench::bo::{benchmark_pool, PoolSummary};
 use athanor_planner::bench::plot::{line_chart, Series};
-use athanor_planner::bench::worlds::{run_world, SynthesisWorld, WorldSummary, WORLD_PLANNERS};
+use athanor_planner::bench::worlds::{
+    recipes_meeting_goal, run_world, SynthesisWorld, WorldSummary, WORLD_PLANNERS,
+};
 use athanor_planner::bench::ybco::{replay, ReplaySummary, REPLAY_PLANNERS};
 use athanor_planner::bench::{scalar_planner, SCALAR_PLANNERS};
 use athanor_planner::data::{load_bo_benchmarks, load_synthesis};
@@ -274,19 +276,26 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
                 "\nSimulated worlds ({seeds} seeds; experiments to the goal, median [25th, 75th]; a miss counts as budget + 1)"
             );
         }
-        for (w, s) in &world_runs {
-            let pool = &world_pools[*w];
+        for (w, pool) in world_pools.iter().enumerate() {
             println!(
-                "{:<12} {:<18} pool {:>4} budget {:>4}  to goal {:>6.1} [{:>5.1},{:>5.1}]  reached {:>5.1} %",
+                "{}: pool {} recipes, {} meet the goal ({} ≥ {}), budget {}",
                 pool.name(),
-                s.planner,
                 pool.recipes().len(),
-                budget_of(pool),
-                s.experiments_to_goal.median,
-                s.experiments_to_goal.p25,
-                s.experiments_to_goal.p75,
-                100.0 * s.goal_reached_share
+                recipes_meeting_goal(pool),
+                pool.goal().0,
+                pool.goal().1,
+                budget_of(pool)
             );
+            for (_, s) in world_runs.iter().filter(|(i, _)| *i == w) {
+                println!(
+                    "  {:<18} to goal {:>6.1} [{:>5.1},{:>5.1}]  reached {:>5.1} %",
+                    s.planner,
+                    s.experiments_to_goal.median,
+                    s.experiments_to_goal.p25,
+                    s.experiments_to_goal.p75,
+                    100.0 * s.goal_reached_share
+                );
+            }
         }
         println!(
             "\nwall clock {:.1} s on {jobs} threads",

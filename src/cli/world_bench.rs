@@ -88,6 +88,17 @@ impl WorldPool {
                 }
             }
         }
+        // Sets with the same precursors in other amounts (a lithium excess, say) are told
+        // apart by their amounts, a condition of the recipe.
+        let names: Vec<Vec<(String, f64)>> = s
+            .precursor_sets
+            .iter()
+            .map(|set| world.named(set))
+            .collect();
+        let ambiguous = |i: usize| {
+            let phases = |j: usize| names[j].iter().map(|(n, _)| n).collect::<Vec<_>>();
+            (0..names.len()).any(|j| j != i && phases(j) == phases(i))
+        };
         let recipes = points
             .iter()
             .map(|p| {
@@ -98,17 +109,21 @@ impl WorldPool {
                 features.push(scaled(p.dwell_hours, &s.dwell_hours));
                 features
                     .extend((0..atmospheres.len()).map(|a| f64::from(u8::from(a == p.atmosphere))));
+                let mut conditions = vec![
+                    ("atmosphere".into(), json!(atmospheres[p.atmosphere])),
+                    ("dwell_hours".into(), json!(p.dwell_hours)),
+                ];
+                if ambiguous(p.set) {
+                    let amounts: serde_json::Map<String, serde_json::Value> = names[p.set]
+                        .iter()
+                        .map(|(n, x)| (n.clone(), json!(x)))
+                        .collect();
+                    conditions.push(("amounts".into(), amounts.into()));
+                }
                 Recipe {
-                    precursors: world
-                        .named(&s.precursor_sets[p.set])
-                        .into_iter()
-                        .map(|(n, _)| n)
-                        .collect(),
+                    precursors: names[p.set].iter().map(|(n, _)| n.clone()).collect(),
                     temperature_c: p.temperature_c,
-                    conditions: vec![
-                        ("atmosphere".into(), json!(atmospheres[p.atmosphere])),
-                        ("dwell_hours".into(), json!(p.dwell_hours)),
-                    ],
+                    conditions,
                     features,
                 }
             })
@@ -191,5 +206,46 @@ impl SynthesisWorld for WorldPool {
             // A history the world refuses makes nothing (it cannot happen for its own space).
             Err(_) => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn world(name: &str) -> World {
+        let path = format!("{}/config/worlds/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+        World::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn every_recipe_of_a_shipped_powder_world_is_told_apart_and_a_film_world_is_not_a_pool() {
+        for name in ["limnti", "ybco"] {
+            let pool = WorldPool::new(name, world(name)).unwrap();
+            let keys: Vec<String> = pool
+                .recipes()
+                .iter()
+                .map(|r| format!("{:?} {} {:?}", r.precursors, r.temperature_c, r.conditions))
+                .collect();
+            let mut unique = keys.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                keys.len(),
+                "{name}: recipes the planners cannot tell apart"
+            );
+            assert!(pool
+                .recipes()
+                .iter()
+                .all(|r| r.features.iter().all(|x| (0.0..=1.0).contains(x))));
+        }
+        // LiMnTiO4 from the carbonate, the oxide and the hydroxide: energies for the goal.
+        let limnti = WorldPool::new("limnti", world("limnti")).unwrap();
+        assert!(limnti
+            .energies()
+            .iter()
+            .any(|(set, e)| set.len() == 3 && *e < 0.0));
+        assert!(WorldPool::new("znti-film", world("znti-film")).is_none());
     }
 }

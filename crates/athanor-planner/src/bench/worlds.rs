@@ -24,7 +24,8 @@ pub const DETECTION_LIMIT: f64 = 0.01;
 /// Planners of the world benchmarks: a few scalar baselines and the characterization-aware one.
 pub const WORLD_PLANNERS: [&str; 4] = ["random", "gp-ard-ei", "athanor-gp", "athanor-research"];
 
-/// One recipe of a world's pool.
+/// One recipe of a world's pool. Two recipes of a pool differ in precursors, temperature or
+/// conditions (the planners tell them apart by these alone).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Recipe {
     pub precursors: Vec<String>,
@@ -158,6 +159,15 @@ fn research_run(world: &dyn SynthesisWorld, seed: u64, budget: usize) -> Option<
         planner.tell(observation).ok()?;
     }
     None
+}
+
+/// How many recipes of the pool meet the goal for sample seed 0: a world's difficulty (random
+/// search needs about (pool + 1) / (this + 1) experiments).
+pub fn recipes_meeting_goal(world: &dyn SynthesisWorld) -> usize {
+    let (goal, min) = world.goal();
+    (0..world.recipes().len())
+        .filter(|&i| fraction_of(&world.run(i, 0), &goal) >= min)
+        .count()
 }
 
 /// Runs `planner` on `world` over `seeds` seeds with at most `budget` experiments each.

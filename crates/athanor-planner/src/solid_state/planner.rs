@@ -1,10 +1,11 @@
 //! A planner that reads every phase of every analysis. For each candidate (precursor set,
-//! temperature) it predicts the phases present from the pairwise reactions learned so far, and
-//! scores P(phase-pure target) = P(the target forms at this temperature) × Π (1 − P(phase is a
+//! temperature, conditions) it predicts the phases present from the pairwise reactions learned
+//! so far (weighted by whether they were seen under the candidate's conditions), and scores
+//! P(phase-pure target) = P(the target forms at this temperature) × Π (1 − w · P(phase is a
 //! kinetic trap)) × a driving-force factor (ARROWS-style: the reaction energy of the set, or of
-//! the intermediates it is predicted to hold, relative to the largest). Temperatures and traps
-//! are explicit hypotheses whose beliefs each analysis updates. It proposes the most likely
-//! success, unless a candidate's expected information on the open hypotheses is worth more.
+//! the intermediates it is predicted to hold, relative to the largest). Temperatures and traps are explicit hypotheses whose beliefs each analysis updates. It
+//! proposes the most likely success, unless a candidate's expected information on the open
+//! hypotheses is worth more.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -64,6 +65,14 @@ impl SynthesisCandidate {
     }
 }
 
+/// What a run gave, as far as the temperature beliefs are concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pure,
+    Impure,
+    Absent,
+}
+
 /// Likelihood ratios of the evidence rules (documented in the module header of each use).
 const TRAP_PRIOR: f64 = 0.2;
 const LR_TRAP_PERSISTED: f64 = 4.0;
@@ -72,7 +81,7 @@ const LR_TRAP_IN_SUCCESS: f64 = 0.15;
 const LR_TEMP_SUCCESS: f64 = 20.0;
 const LR_TEMP_NO_TARGET: f64 = 0.3;
 const LR_TEMP_BELOW_IMPURE: f64 = 0.6;
-/// Factor on a set that already failed at this temperature or above.
+/// Factor on a recipe that already failed at this temperature or above.
 const LR_SET_FAILED: f64 = 0.05;
 
 /// The characterization-aware synthesis planner.
@@ -195,14 +204,19 @@ impl SynthesisPlanner {
         self.temperatures.iter().position(|x| (x - t).abs() < 1e-6)
     }
 
-    /// Phases (keys) a candidate's set is predicted to hold at the top temperature, without the
-    /// target. Traps are judged there whatever the candidate's own temperature: a set that ends
-    /// in a trap when fully reacted is a poor choice at any temperature.
-    fn predicted(&self, c: &SynthesisCandidate) -> BTreeSet<String> {
+    /// Phases (keys, with weights) a candidate's set is predicted to hold at the top temperature
+    /// under its conditions, without the target. Traps are judged there whatever the
+    /// candidate's own temperature: a set that ends in a trap when fully reacted is a poor
+    /// choice at any temperature.
+    fn predicted(&self, c: &SynthesisCandidate) -> BTreeMap<String, f64> {
         let top = self.temperatures.last().copied().unwrap_or(c.temperature_c);
-        let mut p = self.reactions.predict(&c.precursors, top);
+        let mut p = self.reactions.predict(&c.precursors, top, &c.conditions);
         p.remove(&self.target_key);
         p
+    }
+
+    fn predicted_keys(&self, c: &SynthesisCandidate) -> BTreeSet<String> {
+        self.predicted(c).into_keys().collect()
     }
 
     /// Driving-force factor in [0.5, 1]: the set's reaction energy (or that of the predicted
@@ -215,7 +229,10 @@ impl SynthesisPlanner {
             .filter(|t| *t < c.temperature_c)
             .fold(f64::NEG_INFINITY, f64::max);
         let intermediates = if below.is_finite() {
-            self.reactions.predict(&c.precursors, below)
+            self.reactions
+                .predict(&c.precursors, below, &c.conditions)
+                .into_keys()
+                .collect()
         } else {
             c.set_key()
         };
@@ -236,9 +253,11 @@ impl SynthesisPlanner {
         let clean: f64 = self
             .predicted(c)
             .iter()
-            .map(|k| 1.0 - self.trap_belief(k))
+            .map(|(k, w)| 1.0 - w * self.trap_belief(k))
             .product();
-        // The same set already failed at this temperature or a hotter one: it will fail here too.
+        // The same recipe already failed at this temperature or a hotter one: it will fail here
+        // too; the same set under other conditions may not (what was learned of its phases
+        // carries over through the reactions and traps).
         let failed = self
             .failed_at
             .get(&c.recipe_key())
@@ -249,7 +268,7 @@ impl SynthesisPlanner {
 
     /// Expected drop in the entropy (bits) of the hypotheses a candidate bears on.
     fn expected_information(&self, c: &SynthesisCandidate, p: f64) -> f64 {
-        let keys = self.predicted(c);
+        let keys = self.predicted_keys(c);
         let mut on_success = self.clone();
         on_success.apply_outcome(c, &keys, None);
         let mut on_failure = self.clone();
@@ -288,12 +307,7 @@ impl SynthesisPlanner {
                         format!("phase-pure target from a set holding it at {t} °C"),
                     );
                 }
-                for i in 0..self.forms_at.len() {
-                    if self.temperatures[i] >= t {
-                        self.forms_at[i]
-                            .update(LR_TEMP_SUCCESS, format!("phase-pure target at {t} °C"));
-                    }
-                }
+                self.observe_temperature(t, Outcome::Pure);
             }
             Some(leftover) => {
                 if let Some(k) = leftover {
@@ -317,8 +331,12 @@ impl SynthesisPlanner {
             self.names.entry(phase_key(p)).or_insert_with(|| p.clone());
         }
         let product_names: Vec<String> = products.iter().map(|(p, _)| p.clone()).collect();
-        self.reactions
-            .learn(&c.precursors, c.temperature_c, &product_names);
+        self.reactions.learn(
+            &c.precursors,
+            c.temperature_c,
+            &product_names,
+            &c.conditions,
+        );
         let fraction: f64 = products
             .iter()
             .filter(|(p, _)| phase_key(p) == self.target_key)
@@ -327,26 +345,18 @@ impl SynthesisPlanner {
         let t = c.temperature_c;
         let set = c.set_key();
         if fraction >= self.min_fraction {
-            let predicted = self.predicted(c);
+            let predicted = self.predicted_keys(c);
             self.apply_outcome(c, &predicted, None);
             return;
         }
         let failed = self.failed_at.entry(c.recipe_key()).or_insert(t);
         *failed = failed.max(t);
-        let Some(level) = self.level(t) else { return };
         if fraction <= 0.0 {
             // The target did not form at all: evidence about the temperature, not about traps.
-            for i in 0..=level {
-                self.forms_at[i].update(LR_TEMP_NO_TARGET, format!("no target at {t} °C"));
-            }
+            self.observe_temperature(t, Outcome::Absent);
             return;
         }
-        for i in 0..=level {
-            self.forms_at[i].update(
-                LR_TEMP_BELOW_IMPURE,
-                format!("target only impure at {t} °C"),
-            );
-        }
+        self.observe_temperature(t, Outcome::Impure);
         // The target formed but not alone: what persisted beside it is suspected, what was
         // consumed is partly cleared.
         let leftover: BTreeSet<String> = products
@@ -363,6 +373,30 @@ impl SynthesisPlanner {
         for k in set.difference(&leftover) {
             self.trap_entry(k)
                 .update(LR_TRAP_CONSUMED, format!("consumed at {t} °C"));
+        }
+    }
+
+    /// Moves the temperature beliefs for a run's outcome at `t`: a phase-pure target supports
+    /// its level and the hotter ones (reactions are activated); a missing or impure one weighs
+    /// against its level and the colder ones.
+    fn observe_temperature(&mut self, t: f64, outcome: Outcome) {
+        let (ratio, note, hotter) = match outcome {
+            Outcome::Pure => (
+                LR_TEMP_SUCCESS,
+                format!("phase-pure target at {t} °C"),
+                true,
+            ),
+            Outcome::Impure => (
+                LR_TEMP_BELOW_IMPURE,
+                format!("target only impure at {t} °C"),
+                false,
+            ),
+            Outcome::Absent => (LR_TEMP_NO_TARGET, format!("no target at {t} °C"), false),
+        };
+        for (level, belief) in self.temperatures.iter().zip(&mut self.forms_at) {
+            if (*level >= t) == hotter || (*level - t).abs() < 1e-6 {
+                belief.update(ratio, note.clone());
+            }
         }
     }
 
@@ -392,7 +426,18 @@ impl SynthesisPlanner {
         let predicted: Vec<String> = self
             .predicted(c)
             .iter()
-            .map(|k| format!("{} (trap belief {:.2})", self.name(k), self.trap_belief(k)))
+            .map(|(k, w)| {
+                let seen = if *w < 1.0 {
+                    ", seen under other conditions"
+                } else {
+                    ""
+                };
+                format!(
+                    "{} (trap belief {:.2}{seen})",
+                    self.name(k),
+                    self.trap_belief(k)
+                )
+            })
             .collect();
         let (df, energy) = self.driving_force(c);
         let temp = self
@@ -407,7 +452,7 @@ impl SynthesisPlanner {
             energy.map_or(String::new(), |e| format!(" ({e:.0} meV/atom)")),
         );
         let suspect = self
-            .predicted(c)
+            .predicted_keys(c)
             .into_iter()
             .filter(|k| {
                 self.traps
@@ -604,7 +649,7 @@ mod tests {
         assert!(p.forms_at[t600].belief() < before);
         // …and it learned BaO2 → BaCO3 at 600 °C, so BaO2 sets are now predicted to hold BaCO3.
         let predicted = p.predicted(&cand(&["BaO2", "CuO", "Y2O3"], 900.0));
-        assert!(predicted.contains(&phase_key("BaCO3")));
+        assert!(predicted.contains_key(&phase_key("BaCO3")));
     }
 
     #[test]
