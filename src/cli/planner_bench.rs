@@ -20,7 +20,13 @@ use athanor_planner::data::{load_bo_benchmarks, load_synthesis};
 use athanor_sim::World;
 use clap::Args;
 
-use super::world_bench::WorldPool;
+use super::world_bench::pool_of;
+
+/// A world of either kind, as the benchmark runs it (in parallel).
+type BenchWorld = Box<dyn SynthesisWorld + Send + Sync>;
+
+/// Experiments a planner may run in a world by default before the seed counts as a miss.
+const DEFAULT_WORLD_BUDGET: usize = 200;
 use serde_json::{json, Map, Value};
 
 #[derive(Debug, Args)]
@@ -41,7 +47,7 @@ pub struct PlannersArgs {
     #[arg(long, default_value = "config/worlds")]
     worlds_dir: PathBuf,
     /// Experiments each planner may run in a world before the seed counts as not reaching
-    /// the goal (default: the world's whole pool).
+    /// the goal (default 200, or the world's whole pool if smaller).
     #[arg(long)]
     world_budget: Option<usize>,
     /// Folder holding `bo-benchmarks/` and `arrows-ybco/`.
@@ -102,7 +108,10 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
     let mut notices = Vec::new();
     let world_pools = load_worlds(&args, &mut notices)?;
-    let budget_of = |w: &WorldPool| args.world_budget.unwrap_or(w.recipes().len());
+    let budget_of = |w: &BenchWorld| {
+        let pool = w.features().len();
+        args.world_budget.unwrap_or(DEFAULT_WORLD_BUDGET).min(pool)
+    };
 
     let datasets = load_bo_benchmarks(&args.data.join("bo-benchmarks"))
         .with_context(|| format!("loading the BO benchmarks under {}", args.data.display()))?;
@@ -152,7 +161,7 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
         .collect();
     let world_runs: Vec<(usize, WorldSummary)> = parallel(world_tasks, jobs, |(w, p)| {
         let pool = &world_pools[w];
-        (w, run_world(pool, p, seeds, budget_of(pool)))
+        (w, run_world(pool.as_ref(), p, seeds, budget_of(pool)))
     });
 
     if let Some(dir) = &args.plots {
@@ -280,8 +289,8 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
             println!(
                 "{}: pool {} recipes, {} meet the goal ({} ≥ {}), budget {}",
                 pool.name(),
-                pool.recipes().len(),
-                recipes_meeting_goal(pool),
+                pool.features().len(),
+                recipes_meeting_goal(pool.as_ref()),
                 pool.goal().0,
                 pool.goal().1,
                 budget_of(pool)
@@ -310,8 +319,8 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
 
 /// The worlds to benchmark: every `*.toml` of `--worlds-dir` (in name order), then each
 /// `--world`. A file that cannot be read or parsed is an error; a world the synthesis planners
-/// cannot search (a thin-film world) is skipped with a notice.
-fn load_worlds(args: &PlannersArgs, notices: &mut Vec<String>) -> anyhow::Result<Vec<WorldPool>> {
+/// cannot build a pool from (an empty search space) is skipped with a notice.
+fn load_worlds(args: &PlannersArgs, notices: &mut Vec<String>) -> anyhow::Result<Vec<BenchWorld>> {
     let mut files = Vec::new();
     match std::fs::read_dir(&args.worlds_dir) {
         Ok(entries) => {
@@ -338,10 +347,10 @@ fn load_worlds(args: &PlannersArgs, notices: &mut Vec<String>) -> anyhow::Result
             || path.display().to_string(),
             |s| s.to_string_lossy().into_owned(),
         );
-        match WorldPool::new(&name, world) {
+        match pool_of(&name, world) {
             Some(pool) => pools.push(pool),
             None => notices.push(format!(
-                "{}: a thin-film world (its recipes are source powers); the synthesis planners do not search it, no figure is reported",
+                "{}: its search space offers no recipes (no precursor sets, or no power range for a film source); no figure is reported",
                 path.display()
             )),
         }

@@ -1,10 +1,17 @@
 //! A simulated world (athanor-sim) as the planners' benchmark sees it: its search space as a
-//! pool of recipes with features, its goal, the reaction energies it knows toward the goal, and
-//! a sample's phases for a recipe. Powder worlds only; a film world's recipes are source powers,
-//! which the synthesis planners do not take.
+//! pool of recipes with features, its goal, what it states of its chemistry (the reaction
+//! energies toward the goal of a powder world, the phases' compositions of a film world), and
+//! a sample's phases for a recipe.
 
-use athanor_planner::bench::worlds::{Recipe, SynthesisWorld};
-use athanor_sim::world::{Formula, PhaseId};
+use std::collections::BTreeMap;
+
+use athanor_core::Parameters;
+use athanor_planner::bench::worlds::{
+    film_research_planner, powder_research_planner, Recipe, SynthesisWorld,
+};
+use athanor_planner::film::{FilmCandidate, PhaseComposition};
+use athanor_planner::planner::Planner;
+use athanor_sim::world::{Deposit, Formula, PhaseId};
 use athanor_sim::World;
 use serde_json::json;
 
@@ -142,28 +149,10 @@ impl WorldPool {
     fn goal_phase(&self) -> PhaseId {
         self.world.goal.phase
     }
-}
-
-impl SynthesisWorld for WorldPool {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn goal(&self) -> (String, f64) {
-        let g = &self.world.goal;
-        (
-            self.world.phases[g.phase].name.clone(),
-            g.min_weight_fraction,
-        )
-    }
-
-    fn recipes(&self) -> &[Recipe] {
-        &self.recipes
-    }
 
     /// Energies of the world's reactions that make the goal's cation framework (the goal itself,
     /// or its oxygen-poorer form), by their solid reactants.
-    fn energies(&self) -> Vec<(Vec<String>, f64)> {
+    pub fn energies(&self) -> Vec<(Vec<String>, f64)> {
         let goal = &self.world.phases[self.goal_phase()].formula;
         self.world
             .processes
@@ -189,23 +178,208 @@ impl SynthesisWorld for WorldPool {
             })
             .collect()
     }
+}
+
+fn goal_of(world: &World) -> (String, f64) {
+    let g = &world.goal;
+    (world.phases[g.phase].name.clone(), g.min_weight_fraction)
+}
+
+fn phases_of(
+    outcome: Result<athanor_sim::world::Outcome, athanor_sim::world::WorldError>,
+) -> Vec<(String, f64)> {
+    match outcome {
+        Ok(o) => o
+            .phases
+            .into_iter()
+            .map(|ph| (ph.name, ph.weight_fraction))
+            .collect(),
+        // A history the world refuses makes nothing (it cannot happen for its own space).
+        Err(_) => Vec::new(),
+    }
+}
+
+impl SynthesisWorld for WorldPool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn goal(&self) -> (String, f64) {
+        goal_of(&self.world)
+    }
+
+    fn features(&self) -> Vec<Vec<f64>> {
+        self.recipes.iter().map(|r| r.features.clone()).collect()
+    }
 
     fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)> {
         let p = self.points[index];
         let atmosphere = &self.world.search_space.atmospheres[p.atmosphere];
-        let outcome = self
-            .world
-            .powder_history(p.set, p.temperature_c, p.dwell_hours, atmosphere)
-            .and_then(|h| self.world.run_powder(&h, seed));
-        match outcome {
-            Ok(o) => o
-                .phases
-                .into_iter()
-                .map(|ph| (ph.name, ph.weight_fraction))
-                .collect(),
-            // A history the world refuses makes nothing (it cannot happen for its own space).
-            Err(_) => Vec::new(),
+        phases_of(
+            self.world
+                .powder_history(p.set, p.temperature_c, p.dwell_hours, atmosphere)
+                .and_then(|h| self.world.run_powder(&h, seed)),
+        )
+    }
+
+    fn research_planner(
+        &self,
+        order: &[usize],
+    ) -> athanor_planner::Result<(Box<dyn Planner>, Vec<Parameters>)> {
+        Ok(powder_research_planner(
+            &self.goal(),
+            &self.recipes,
+            &self.energies(),
+            order,
+        ))
+    }
+}
+
+/// Steps of the source-power grid of a film world: one source at its highest power, the other
+/// at one of this many levels from zero to its highest (a composition spread across the
+/// whole range).
+const POWER_LEVELS: usize = 17;
+
+/// A film world ready for the benchmark.
+#[derive(Debug)]
+pub struct FilmPool {
+    name: String,
+    world: World,
+    metals: [String; 2],
+    recipes: Vec<FilmCandidate>,
+    features: Vec<Vec<f64>>,
+}
+
+impl FilmPool {
+    /// The pool of a film world's search space; None for a powder world or one without a
+    /// power range for each of its two sources.
+    pub fn new(name: &str, world: World) -> Option<Self> {
+        let film = world.film.as_ref()?;
+        let metals = film.metals.map(|m| m.symbol().to_owned());
+        let s = &world.search_space;
+        let range = |metal: &str| {
+            s.source_power_w
+                .iter()
+                .find(|(m, _)| m == metal)
+                .map(|(_, r)| *r)
+        };
+        let ranges = [range(&metals[0])?, range(&metals[1])?];
+        let level =
+            |r: [f64; 2], i: usize| r[0] + (r[1] - r[0]) * i as f64 / (POWER_LEVELS - 1) as f64;
+        let mut powers: Vec<[f64; 2]> = Vec::new();
+        for i in 0..POWER_LEVELS {
+            powers.push([ranges[0][1], level(ranges[1], i)]);
+            powers.push([level(ranges[0], i), ranges[1][1]]);
         }
+        powers.retain(|p| p[0] + p[1] > 0.0);
+        powers.sort_by(|a, b| a[0].total_cmp(&b[0]).then(a[1].total_cmp(&b[1])));
+        powers.dedup();
+        let mut recipes = Vec::new();
+        let mut features = Vec::new();
+        for p in &powers {
+            for &t in &s.temperatures_c {
+                for &d in &s.dwell_hours {
+                    recipes.push(FilmCandidate {
+                        powers: *p,
+                        temperature_c: t,
+                        dwell_hours: d,
+                    });
+                    let scale = |v: f64, r: [f64; 2]| {
+                        if r[1] > r[0] {
+                            (v - r[0]) / (r[1] - r[0])
+                        } else {
+                            0.5
+                        }
+                    };
+                    features.push(vec![
+                        scale(p[0], ranges[0]),
+                        scale(p[1], ranges[1]),
+                        scaled(t, &s.temperatures_c),
+                        scaled(d, &s.dwell_hours),
+                    ]);
+                }
+            }
+        }
+        Some(Self {
+            name: name.to_owned(),
+            world,
+            metals,
+            recipes,
+            features,
+        })
+    }
+
+    /// Every phase holding either metal, with its metal fraction and metal atoms per gram.
+    fn phase_compositions(&self) -> BTreeMap<String, PhaseComposition> {
+        let Some(film) = &self.world.film else {
+            return BTreeMap::new();
+        };
+        self.world
+            .phases
+            .iter()
+            .filter_map(|p| {
+                let [a, b] = film.metals.map(|m| p.formula.amount_of(m));
+                (a + b > 0.0).then(|| {
+                    (
+                        p.name.clone(),
+                        PhaseComposition {
+                            x: b / (a + b),
+                            metal_mol_per_g: (a + b) / p.formula.molar_mass(),
+                        },
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+impl SynthesisWorld for FilmPool {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn goal(&self) -> (String, f64) {
+        goal_of(&self.world)
+    }
+
+    fn features(&self) -> Vec<Vec<f64>> {
+        self.features.clone()
+    }
+
+    fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)> {
+        let r = &self.recipes[index];
+        let powers = self.metals.iter().cloned().zip(r.powers).collect();
+        phases_of(
+            self.world
+                .film_history(
+                    Deposit::SourcePowers(powers),
+                    r.temperature_c,
+                    r.dwell_hours,
+                )
+                .and_then(|h| self.world.run_film(&h, seed)),
+        )
+    }
+
+    fn research_planner(
+        &self,
+        order: &[usize],
+    ) -> athanor_planner::Result<(Box<dyn Planner>, Vec<Parameters>)> {
+        film_research_planner(
+            &self.goal(),
+            self.metals.clone(),
+            self.phase_compositions(),
+            &self.recipes,
+            order,
+        )
+    }
+}
+
+/// A world of either kind.
+pub fn pool_of(name: &str, world: World) -> Option<Box<dyn SynthesisWorld + Send + Sync>> {
+    if world.film.is_some() {
+        FilmPool::new(name, world).map(|p| Box::new(p) as Box<dyn SynthesisWorld + Send + Sync>)
+    } else {
+        WorldPool::new(name, world).map(|p| Box::new(p) as Box<dyn SynthesisWorld + Send + Sync>)
     }
 }
 
@@ -223,7 +397,7 @@ mod tests {
         for name in ["limnti", "ybco"] {
             let pool = WorldPool::new(name, world(name)).unwrap();
             let keys: Vec<String> = pool
-                .recipes()
+                .recipes
                 .iter()
                 .map(|r| format!("{:?} {} {:?}", r.precursors, r.temperature_c, r.conditions))
                 .collect();
@@ -236,9 +410,9 @@ mod tests {
                 "{name}: recipes the planners cannot tell apart"
             );
             assert!(pool
-                .recipes()
+                .features()
                 .iter()
-                .all(|r| r.features.iter().all(|x| (0.0..=1.0).contains(x))));
+                .all(|f| f.iter().all(|x| (0.0..=1.0).contains(x))));
         }
         // LiMnTiO4 from the carbonate, the oxide and the hydroxide: energies for the goal.
         let limnti = WorldPool::new("limnti", world("limnti")).unwrap();
@@ -247,5 +421,18 @@ mod tests {
             .iter()
             .any(|(set, e)| set.len() == 3 && *e < 0.0));
         assert!(WorldPool::new("znti-film", world("znti-film")).is_none());
+        // The film world: a composition spread with one source at full power, the goal
+        // (ZnTiO3, x = 1/2) among its phases, every feature scaled.
+        let film = FilmPool::new("znti-film", world("znti-film")).unwrap();
+        assert_eq!(film.recipes.len(), (2 * POWER_LEVELS - 1) * 7 * 2);
+        assert!(film
+            .features()
+            .iter()
+            .flatten()
+            .all(|x| (0.0..=1.0).contains(x)));
+        let phases = film.phase_compositions();
+        assert_eq!(phases["ZnTiO3"].x, 0.5);
+        assert_eq!(phases["rutile"].x, 1.0);
+        assert!(FilmPool::new("limnti", world("limnti")).is_none());
     }
 }

@@ -8,7 +8,9 @@
 //! - Strategies: random, space-filling, Gaussian-process Bayesian optimisation ([`bo`]).
 //! - [`solid_state`] is the characterization-aware planner for solid-state synthesis: it learns
 //!   pairwise reactions from the phases seen, keeps explicit hypotheses with beliefs, and ranks
-//!   precursor sets by the driving force they keep toward the target.
+//!   precursor sets by the driving force they keep toward the target; [`film`] is its
+//!   counterpart for co-deposited films (composition by mass balance over the phases seen,
+//!   the lever-rule window of the target, the anneals it forms at).
 //! - [`bench`] holds the benchmark protocols (pool-based BO benchmarks, the YBCO replay) and
 //!   [`data`] the only I/O: loading those datasets.
 //!
@@ -19,6 +21,7 @@ pub mod bench;
 pub mod bo;
 pub mod data;
 pub mod error;
+pub mod film;
 pub mod gp;
 pub mod hypothesis;
 pub mod observation;

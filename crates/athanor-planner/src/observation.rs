@@ -27,6 +27,14 @@ pub struct Observation {
 }
 
 impl Observation {
+    /// Every phase as (name, weight fraction).
+    pub fn phase_pairs(&self) -> Vec<(String, f64)> {
+        self.phases
+            .iter()
+            .map(|p| (p.phase.clone(), p.weight_fraction))
+            .collect()
+    }
+
     /// The observation of a stored experiment from its analyses: phases are read from each
     /// analysis result's `phases` array (`formula`, else `name`, `id` or `phase`, with
     /// `weight_fraction`); numeric `properties` are read from a `properties` object.

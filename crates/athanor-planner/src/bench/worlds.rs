@@ -1,18 +1,26 @@
 //! Simulated-world benchmarks: every planner searches a world's recipe pool (precursor set ×
-//! temperature × dwell × atmosphere) until a sample meets the world's goal. The world is
-//! behind [`SynthesisWorld`], which the binary implements with `athanor-sim` (this crate stays
-//! pure). Scalar planners see the goal phase's weight fraction only, after two random starts
-//! that count; the characterization-aware planner sees every phase above the detection limit
-//! and may use the world's reaction energies as priors. Every experiment counts, the one that
-//! meets the goal included.
+//! temperature × dwell × atmosphere for a powder world, source powers × anneal for a film
+//! world) until a sample meets the world's goal. The world is behind [`SynthesisWorld`], which
+//! the binary implements with `athanor-sim` (this crate stays pure). Scalar planners see the
+//! goal phase's weight fraction only, after two random starts that count; the
+//! characterization-aware planner (powder: [`SynthesisPlanner`], film: [`FilmPlanner`]) sees
+//! every phase above the detection limit and may use what the world states of its chemistry
+//! (reaction energies, the phases' compositions) as priors. Every experiment counts, the one
+//! that meets the goal included.
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use serde_json::Value;
 
+use std::collections::BTreeMap;
+
+use athanor_core::Parameters;
+
 use super::pool_protocol::initial_rows;
 use super::stats::Spread;
+use crate::error::Result;
+use crate::film::{FilmCandidate, FilmPlanner, PhaseComposition};
 use crate::observation::{Observation, PhaseAmount};
 use crate::planner::Planner;
 use crate::pool::PoolPlanner;
@@ -41,11 +49,55 @@ pub trait SynthesisWorld {
     fn name(&self) -> &str;
     /// The goal phase and the weight fraction that meets the goal.
     fn goal(&self) -> (String, f64);
-    fn recipes(&self) -> &[Recipe];
-    /// (precursor set, reaction energy to the goal in meV/atom) the world knows.
-    fn energies(&self) -> Vec<(Vec<String>, f64)>;
+    /// Each recipe of the pool scaled to [0, 1] features, for scalar planners.
+    fn features(&self) -> Vec<Vec<f64>>;
     /// The phases (name, weight fraction) of recipe `index` made with sample seed `seed`.
     fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)>;
+    /// The characterization-aware planner over the recipes in `order` (indices into the pool),
+    /// with the parameters it names each of them by, in that order.
+    fn research_planner(&self, order: &[usize]) -> Result<(Box<dyn Planner>, Vec<Parameters>)>;
+}
+
+/// The characterization-aware planner of a powder world: `energies` are (precursor set,
+/// reaction energy to the goal in meV/atom) the world states.
+pub fn powder_research_planner(
+    goal: &(String, f64),
+    recipes: &[Recipe],
+    energies: &[(Vec<String>, f64)],
+    order: &[usize],
+) -> (Box<dyn Planner>, Vec<Parameters>) {
+    let candidates: Vec<SynthesisCandidate> = order
+        .iter()
+        .map(|&i| {
+            let r = &recipes[i];
+            SynthesisCandidate {
+                precursors: r.precursors.clone(),
+                temperature_c: r.temperature_c,
+                conditions: r.conditions.iter().cloned().collect(),
+            }
+        })
+        .collect();
+    let names = candidates
+        .iter()
+        .map(SynthesisCandidate::parameters)
+        .collect();
+    let planner = SynthesisPlanner::new(&goal.0, goal.1, candidates, energies);
+    (Box::new(planner), names)
+}
+
+/// The characterization-aware planner of a film world of `metals`, whose phases have the
+/// compositions `phases`.
+pub fn film_research_planner(
+    goal: &(String, f64),
+    metals: [String; 2],
+    phases: BTreeMap<String, PhaseComposition>,
+    recipes: &[FilmCandidate],
+    order: &[usize],
+) -> Result<(Box<dyn Planner>, Vec<Parameters>)> {
+    let candidates: Vec<FilmCandidate> = order.iter().map(|&i| recipes[i].clone()).collect();
+    let planner = FilmPlanner::new(metals, &goal.0, goal.1, phases, candidates.clone())?;
+    let names = candidates.iter().map(|c| planner.parameters(c)).collect();
+    Ok((Box::new(planner), names))
 }
 
 /// Per planner: experiments to the goal over seeds.
@@ -96,7 +148,7 @@ fn scalar_run(
 ) -> Option<usize> {
     let strategy = super::scalar_planner(planner)?;
     let (goal, min) = world.goal();
-    let x: Vec<Vec<f64>> = world.recipes().iter().map(|r| r.features.clone()).collect();
+    let x = world.features();
     let mut pool = PoolPlanner::new(strategy, seed);
     let mut n = 0;
     let mut next: Vec<usize> = initial_rows(x.len(), seed);
@@ -121,25 +173,12 @@ fn scalar_run(
 fn research_run(world: &dyn SynthesisWorld, seed: u64, budget: usize) -> Option<usize> {
     let (goal, min) = world.goal();
     // The seed orders the candidates, which decides ties only.
-    let mut order: Vec<usize> = (0..world.recipes().len()).collect();
+    let mut order: Vec<usize> = (0..world.features().len()).collect();
     rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut ChaCha8Rng::seed_from_u64(seed));
-    let candidates: Vec<SynthesisCandidate> = order
-        .iter()
-        .map(|&i| {
-            let r = &world.recipes()[i];
-            SynthesisCandidate {
-                precursors: r.precursors.clone(),
-                temperature_c: r.temperature_c,
-                conditions: r.conditions.iter().cloned().collect(),
-            }
-        })
-        .collect();
-    let mut planner = SynthesisPlanner::new(&goal, min, candidates.clone(), &world.energies());
+    let (mut planner, names) = world.research_planner(&order).ok()?;
     for n in 1..=budget {
         let p = planner.ask(1).ok()?.into_iter().next()?;
-        let slot = candidates
-            .iter()
-            .position(|c| c.parameters() == p.parameters)?;
+        let slot = names.iter().position(|c| *c == p.parameters)?;
         let phases = world.run(order[slot], sample_seed(seed, n));
         if fraction_of(&phases, &goal) >= min {
             return Some(n);
@@ -165,7 +204,7 @@ fn research_run(world: &dyn SynthesisWorld, seed: u64, budget: usize) -> Option<
 /// search needs about (pool + 1) / (this + 1) experiments).
 pub fn recipes_meeting_goal(world: &dyn SynthesisWorld) -> usize {
     let (goal, min) = world.goal();
-    (0..world.recipes().len())
+    (0..world.features().len())
         .filter(|&i| fraction_of(&world.run(i, 0), &goal) >= min)
         .count()
 }
@@ -233,11 +272,16 @@ mod tests {
         fn goal(&self) -> (String, f64) {
             ("T".into(), 0.9)
         }
-        fn recipes(&self) -> &[Recipe] {
-            &self.recipes
+        fn features(&self) -> Vec<Vec<f64>> {
+            self.recipes.iter().map(|r| r.features.clone()).collect()
         }
-        fn energies(&self) -> Vec<(Vec<String>, f64)> {
-            vec![]
+        fn research_planner(&self, order: &[usize]) -> Result<(Box<dyn Planner>, Vec<Parameters>)> {
+            Ok(powder_research_planner(
+                &self.goal(),
+                &self.recipes,
+                &[],
+                order,
+            ))
         }
         fn run(&self, i: usize, _seed: u64) -> Vec<(String, f64)> {
             let r = &self.recipes[i];

@@ -514,12 +514,7 @@ impl Planner for SynthesisPlanner {
 
     fn tell(&mut self, observation: Observation) -> Result<()> {
         let c = candidate_of(&observation.parameters)?;
-        let products: Vec<(String, f64)> = observation
-            .phases
-            .iter()
-            .map(|p| (p.phase.clone(), p.weight_fraction))
-            .collect();
-        self.observe(&c, &products);
+        self.observe(&c, &observation.phase_pairs());
         Ok(())
     }
 
