@@ -19,6 +19,7 @@ use athanor_planner::bench::{scalar_planner, SCALAR_PLANNERS};
 use athanor_planner::data::{load_bo_benchmarks, load_synthesis};
 use athanor_sim::World;
 use clap::Args;
+use serde_json::{json, Map, Value};
 
 use super::world_bench::pool_of;
 
@@ -27,7 +28,6 @@ type BenchWorld = Box<dyn SynthesisWorld + Send + Sync>;
 
 /// Experiments a planner may run in a world by default before the seed counts as a miss.
 const DEFAULT_WORLD_BUDGET: usize = 200;
-use serde_json::{json, Map, Value};
 
 #[derive(Debug, Args)]
 pub struct PlannersArgs {
@@ -91,10 +91,8 @@ pub fn run(args: PlannersArgs) -> anyhow::Result<ExitCode> {
     }
     let wanted = |name: &str| args.planners.is_empty() || args.planners.iter().any(|p| p == name);
     for p in &args.planners {
-        let known = SCALAR_PLANNERS.contains(&p.as_str())
-            || REPLAY_PLANNERS.contains(&p.as_str())
-            || WORLD_PLANNERS.contains(&p.as_str());
-        if !known {
+        // Every world planner is a scalar or a replay planner too.
+        if !SCALAR_PLANNERS.contains(&p.as_str()) && !REPLAY_PLANNERS.contains(&p.as_str()) {
             bail!(
                 "unknown planner `{p}` (known: {}, {})",
                 SCALAR_PLANNERS.join(", "),

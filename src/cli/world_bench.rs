@@ -31,6 +31,7 @@ pub struct WorldPool {
     world: World,
     points: Vec<Point>,
     recipes: Vec<Recipe>,
+    features: Vec<Vec<f64>>,
 }
 
 fn scaled(v: f64, all: &[f64]) -> f64 {
@@ -106,16 +107,21 @@ impl WorldPool {
             let phases = |j: usize| names[j].iter().map(|(n, _)| n).collect::<Vec<_>>();
             (0..names.len()).any(|j| j != i && phases(j) == phases(i))
         };
+        let features = points
+            .iter()
+            .map(|p| {
+                let mut f: Vec<f64> = (0..s.precursor_sets.len())
+                    .map(|i| f64::from(u8::from(i == p.set)))
+                    .collect();
+                f.push(scaled(p.temperature_c, &s.temperatures_c));
+                f.push(scaled(p.dwell_hours, &s.dwell_hours));
+                f.extend((0..atmospheres.len()).map(|a| f64::from(u8::from(a == p.atmosphere))));
+                f
+            })
+            .collect();
         let recipes = points
             .iter()
             .map(|p| {
-                let mut features: Vec<f64> = (0..s.precursor_sets.len())
-                    .map(|i| f64::from(u8::from(i == p.set)))
-                    .collect();
-                features.push(scaled(p.temperature_c, &s.temperatures_c));
-                features.push(scaled(p.dwell_hours, &s.dwell_hours));
-                features
-                    .extend((0..atmospheres.len()).map(|a| f64::from(u8::from(a == p.atmosphere))));
                 let mut conditions = vec![
                     ("atmosphere".into(), json!(atmospheres[p.atmosphere])),
                     ("dwell_hours".into(), json!(p.dwell_hours)),
@@ -131,7 +137,6 @@ impl WorldPool {
                     precursors: names[p.set].iter().map(|(n, _)| n.clone()).collect(),
                     temperature_c: p.temperature_c,
                     conditions,
-                    features,
                 }
             })
             .collect();
@@ -140,6 +145,7 @@ impl WorldPool {
             world,
             points,
             recipes,
+            features,
         };
         // Points index this list: a world without named atmospheres runs in its first one.
         pool.world.search_space.atmospheres = atmospheres;
@@ -208,8 +214,8 @@ impl SynthesisWorld for WorldPool {
         goal_of(&self.world)
     }
 
-    fn features(&self) -> Vec<Vec<f64>> {
-        self.recipes.iter().map(|r| r.features.clone()).collect()
+    fn features(&self) -> &[Vec<f64>] {
+        &self.features
     }
 
     fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)> {
@@ -284,16 +290,9 @@ impl FilmPool {
                         temperature_c: t,
                         dwell_hours: d,
                     });
-                    let scale = |v: f64, r: [f64; 2]| {
-                        if r[1] > r[0] {
-                            (v - r[0]) / (r[1] - r[0])
-                        } else {
-                            0.5
-                        }
-                    };
                     features.push(vec![
-                        scale(p[0], ranges[0]),
-                        scale(p[1], ranges[1]),
+                        scaled(p[0], &ranges[0]),
+                        scaled(p[1], &ranges[1]),
                         scaled(t, &s.temperatures_c),
                         scaled(d, &s.dwell_hours),
                     ]);
@@ -342,8 +341,8 @@ impl SynthesisWorld for FilmPool {
         goal_of(&self.world)
     }
 
-    fn features(&self) -> Vec<Vec<f64>> {
-        self.features.clone()
+    fn features(&self) -> &[Vec<f64>] {
+        &self.features
     }
 
     fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)> {

@@ -222,18 +222,16 @@ impl FilmPlanner {
         (comp * temp * cryst, [comp, temp, cryst])
     }
 
-    /// The film's composition by mass balance over the phases of known composition, and their
-    /// total weight fraction.
-    fn measured_composition(&self, phases: &[(String, f64)]) -> Option<(f64, f64)> {
-        let (mut metal, mut second, mut crystalline) = (0.0, 0.0, 0.0);
+    /// The film's composition by mass balance over the phases of known composition.
+    fn measured_composition(&self, phases: &[(String, f64)]) -> Option<f64> {
+        let (mut metal, mut second) = (0.0, 0.0);
         for (name, w) in phases {
-            crystalline += w;
             if let Some(p) = self.phases.get(name) {
                 metal += w * p.metal_mol_per_g;
                 second += w * p.metal_mol_per_g * p.x;
             }
         }
-        (metal > 0.0).then(|| (second / metal, crystalline))
+        (metal > 0.0).then(|| second / metal)
     }
 
     /// Learns from one film.
@@ -247,7 +245,7 @@ impl FilmPlanner {
             return;
         }
         self.crystalline.push((c.temperature_c, c.dwell_hours));
-        let Some((x, _)) = self.measured_composition(phases) else {
+        let Some(x) = self.measured_composition(phases) else {
             return;
         };
         for (r, lw) in self.ratios.iter().zip(&mut self.log_weights) {

@@ -40,8 +40,6 @@ pub struct Recipe {
     pub temperature_c: f64,
     /// Atmosphere, dwell, … by name.
     pub conditions: Vec<(String, Value)>,
-    /// The recipe scaled to [0, 1] features for scalar planners.
-    pub features: Vec<f64>,
 }
 
 /// A world a benchmark can run experiments in.
@@ -50,7 +48,7 @@ pub trait SynthesisWorld {
     /// The goal phase and the weight fraction that meets the goal.
     fn goal(&self) -> (String, f64);
     /// Each recipe of the pool scaled to [0, 1] features, for scalar planners.
-    fn features(&self) -> Vec<Vec<f64>>;
+    fn features(&self) -> &[Vec<f64>];
     /// The phases (name, weight fraction) of recipe `index` made with sample seed `seed`.
     fn run(&self, index: usize, seed: u64) -> Vec<(String, f64)>;
     /// The characterization-aware planner over the recipes in `order` (indices into the pool),
@@ -155,7 +153,7 @@ fn scalar_run(
     loop {
         let i = match next.pop() {
             Some(i) => i,
-            None => pool.ask(&x, 1).ok()?.into_iter().next()?.index,
+            None => pool.ask(x, 1).ok()?.into_iter().next()?.index,
         };
         n += 1;
         let f = fraction_of(&world.run(i, sample_seed(seed, n)), &goal);
@@ -244,11 +242,12 @@ mod tests {
     /// in O2 meets the goal; A+B always makes the trap AB; C+D in air makes CD only partly.
     struct Toy {
         recipes: Vec<Recipe>,
+        features: Vec<Vec<f64>>,
     }
 
     impl Toy {
         fn new() -> Self {
-            let mut recipes = Vec::new();
+            let (mut recipes, mut features) = (Vec::new(), Vec::new());
             for (s, set) in [vec!["A", "B"], vec!["C", "D"]].into_iter().enumerate() {
                 for t in [600.0, 900.0] {
                     for (a, atm) in ["air", "O2"].into_iter().enumerate() {
@@ -256,12 +255,12 @@ mod tests {
                             precursors: set.iter().map(|p| (*p).to_owned()).collect(),
                             temperature_c: t,
                             conditions: vec![("atmosphere".into(), json!(atm))],
-                            features: vec![s as f64, (t - 600.0) / 300.0, a as f64],
                         });
+                        features.push(vec![s as f64, (t - 600.0) / 300.0, a as f64]);
                     }
                 }
             }
-            Self { recipes }
+            Self { recipes, features }
         }
     }
 
@@ -272,8 +271,8 @@ mod tests {
         fn goal(&self) -> (String, f64) {
             ("T".into(), 0.9)
         }
-        fn features(&self) -> Vec<Vec<f64>> {
-            self.recipes.iter().map(|r| r.features.clone()).collect()
+        fn features(&self) -> &[Vec<f64>] {
+            &self.features
         }
         fn research_planner(&self, order: &[usize]) -> Result<(Box<dyn Planner>, Vec<Parameters>)> {
             Ok(powder_research_planner(

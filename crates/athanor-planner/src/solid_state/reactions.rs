@@ -152,8 +152,8 @@ impl ReactionMemory {
         let usable = |r: &&LearnedReaction| {
             r.temperature_c <= temperature_c && !r.absent_under.contains(conditions)
         };
-        let possible = self.apply(precursors, self.reactions.iter().filter(usable));
-        let here = self.apply(
+        let possible = Self::apply(precursors, self.reactions.iter().filter(usable));
+        let here = Self::apply(
             precursors,
             self.reactions
                 .iter()
@@ -177,7 +177,6 @@ impl ReactionMemory {
     /// The set's phases after applying `reactions` until nothing changes (reactants are
     /// consumed).
     fn apply<'a>(
-        &self,
         precursors: &[String],
         reactions: impl Iterator<Item = &'a LearnedReaction> + Clone,
     ) -> BTreeSet<String> {
